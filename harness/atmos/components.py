@@ -1,0 +1,356 @@
+"""Terraform component sections of one merged manifest: globals, inheritance, overrides, backend (spec §6-7)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.atmos.config import AtmosConfig
+from harness.atmos.manifest import Manifest
+from harness.atmos.merge import check_strategy, deep_merge
+from harness.errors import ConfigError
+
+#: Sections a base component contributes by deep merge.
+BASE_MAP_SECTIONS = (
+    "vars", "settings", "env", "auth", "providers", "hooks", "generate", "dependencies",
+    "locals", "backend", "remote_state_backend", "source", "provision", "retry",
+)
+BASE_SCALARS = ("command", "backend_type", "remote_state_backend_type")
+GLOBAL_METADATA_KEYS = ("labels", "tags", "custom", "enabled", "locked", "terraform_workspace_pattern")
+OVERRIDABLE = ("vars", "settings", "env", "auth", "providers", "hooks", "generate")
+EXTRA_SECTIONS = ("required_providers", "secrets", "mocks", "test")
+
+
+@dataclass
+class _Base:
+    """What the folded base components contribute (Atmos's BaseComponentConfig)."""
+
+    maps: dict[str, dict[str, Any]] = field(default_factory=dict)
+    scalars: dict[str, str] = field(default_factory=dict)
+    required_version: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
+    chain: list[str] = field(default_factory=list)
+    final_base: str | None = None
+
+
+def _map(value: Any, what: str, file: Path) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"'{what}' must be a map, got {type(value).__name__}", file=file)
+    return value
+
+
+def _strategy_of(section: Mapping[str, Any]) -> str:
+    settings = section.get("settings")
+    if isinstance(settings, dict):
+        value = settings.get("list_merge_strategy")
+        if isinstance(value, str) and value:
+            return value
+    return ""
+
+
+def _last_non_empty(*values: Any) -> str:
+    result = ""
+    for value in values:
+        if isinstance(value, str) and value:
+            result = value
+    return result
+
+
+@dataclass(frozen=True)
+class Globals:
+    """Stack-global sections pre-merged for Terraform components (spec §6.1)."""
+
+    vars: dict[str, Any]
+    settings: dict[str, Any]
+    env: dict[str, Any]
+    auth: dict[str, Any]
+    hooks: dict[str, Any]
+    generate: dict[str, Any]
+    dependencies: dict[str, Any]
+    metadata: dict[str, Any]
+    terraform: dict[str, Any]
+    name: Any
+
+
+def globals_of(manifest: Manifest, config: AtmosConfig) -> Globals:
+    data = manifest.config
+    f = manifest.path
+    tf = _map(data.get("terraform"), "terraform", f)
+    strategy = config.list_merge_strategy
+    top_metadata = _map(data.get("metadata"), "metadata", f)
+    unknown = sorted(set(top_metadata) - set(GLOBAL_METADATA_KEYS))
+    if unknown:
+        raise ConfigError(
+            f"stack-level 'metadata' may only hold {', '.join(GLOBAL_METADATA_KEYS)}; found {', '.join(unknown)}",
+            file=f,
+        )
+    for key in ("vars", "settings", "env", "hooks", "generate", "auth", "dependencies", "overrides"):
+        if key in data and not isinstance(data[key], dict):
+            raise ConfigError(f"stack section '{key}' must be a map, got {type(data[key]).__name__}", file=f)
+        if key in tf and not isinstance(tf[key], dict):
+            raise ConfigError(f"'terraform.{key}' must be a map, got {type(tf[key]).__name__}", file=f)
+
+    def both(key: str) -> dict[str, Any]:
+        return deep_merge([data.get(key), tf.get(key)], strategy)
+
+    return Globals(
+        vars=both("vars"),
+        settings=both("settings"),
+        env=deep_merge([dict(config.env), data.get("env"), tf.get("env")], strategy),
+        auth=both("auth"),
+        hooks=both("hooks"),
+        generate=both("generate"),
+        dependencies=both("dependencies"),
+        metadata=top_metadata,
+        terraform=tf,
+        name=data.get("name"),
+    )
+
+
+class ComponentProcessor:
+    """Builds the processed section of every Terraform component defined in one manifest."""
+
+    def __init__(self, manifest: Manifest, config: AtmosConfig) -> None:
+        self.manifest = manifest
+        self.config = config
+        self.globals = globals_of(manifest, config)
+        components = _map(manifest.config.get("components"), "components", manifest.path)
+        self.raw = _map(components.get("terraform"), "components.terraform", manifest.path)
+        for name, section in self.raw.items():
+            if section is not None and not isinstance(section, dict):
+                raise ConfigError(
+                    f"component '{name}' must be a map, got {type(section).__name__}", file=manifest.path
+                )
+
+    def names(self) -> list[str]:
+        return list(self.raw)
+
+    def _section(self, name: str) -> dict[str, Any]:
+        return self.raw.get(name) or {}
+
+    def _metadata(self, section: Mapping[str, Any], name: str) -> dict[str, Any]:
+        return _map(section.get("metadata"), f"components.terraform.{name}.metadata", self.manifest.path)
+
+    def _inherits(self, section: Mapping[str, Any], name: str) -> list[str]:
+        inherits = self._metadata(section, name).get("inherits") or []
+        if not isinstance(inherits, list) or not all(isinstance(i, str) for i in inherits):
+            raise ConfigError(
+                f"component '{name}': metadata.inherits must be a list of component names", file=self.manifest.path
+            )
+        return inherits
+
+    # -- inheritance ----------------------------------------------------------------------------------
+    def _fold_order(self, target: str, base: str, path: frozenset[tuple[str, str]], out: list[str],
+                    legacy: bool) -> None:
+        """Depth-first post-order of the bases, used to find the effective list merge strategy first."""
+        if base == target:
+            return
+        if (target, base) in path:
+            raise ConfigError(
+                f"circular component inheritance: '{target}' and '{base}' inherit from each other",
+                file=self.manifest.path,
+            )
+        if base not in self.raw:
+            if legacy and (self.config.components_base_path / base).is_dir():
+                return
+            raise ConfigError(
+                f"component '{target}' inherits from '{base}', which is not defined in this stack "
+                f"(stack manifest '{self.manifest.key}' and its imports)",
+                file=self.manifest.path,
+            )
+        section = self._section(base)
+        nested = path | {(target, base)}
+        legacy_base = section.get("component")
+        if self._metadata(section, base).get("type") != "abstract" and isinstance(legacy_base, str) and legacy_base:
+            self._fold_order(base, legacy_base, nested, out, True)
+        for parent in self._inherits(section, base):
+            self._fold_order(target, parent, nested, out, False)
+        out.append(base)
+
+    def _fold(self, order: list[str], acc: _Base, strategy: str) -> None:
+        for base in order:
+            section = self._section(base)
+            base_strategy = _strategy_of(section) or strategy
+            for key in BASE_MAP_SECTIONS:
+                value = section.get(key)
+                if value is None:
+                    continue
+                if not isinstance(value, dict):
+                    raise ConfigError(
+                        f"component '{base}': '{key}' must be a map, got {type(value).__name__}",
+                        file=self.manifest.path,
+                    )
+                acc.maps[key] = deep_merge([acc.maps.get(key), value], base_strategy)
+            for key in BASE_SCALARS:
+                value = section.get(key)
+                acc.scalars[key] = value if isinstance(value, str) else ""
+            version = section.get("required_version")
+            if isinstance(version, str) and version:
+                acc.required_version = version
+            if self.config.inherit_metadata:
+                meta = {k: v for k, v in self._metadata(section, base).items() if k not in ("inherits", "type")}
+                acc.metadata = deep_merge([acc.metadata, meta], base_strategy)
+            if acc.final_base is None:
+                acc.final_base = base
+            acc.chain = list(dict.fromkeys([base, *acc.chain]))
+
+    # -- one component ----------------------------------------------------------------------------------
+    def process(self, name: str) -> dict[str, Any]:
+        """The processed component section, before naming, templates and functions (spec §6.3)."""
+        section = self._section(name)
+        g = self.globals
+        tf = g.terraform
+        own_meta = self._metadata(section, name)
+        overrides = _map(section.get("overrides"), f"components.terraform.{name}.overrides", self.manifest.path)
+
+        legacy_order: list[str] = []
+        legacy = section.get("component")
+        if isinstance(legacy, str) and legacy:
+            self._fold_order(name, legacy, frozenset(), legacy_order, True)
+        inherit_order: list[str] = []
+        for parent in self._inherits(section, name):
+            self._fold_order(name, parent, frozenset(), inherit_order, False)
+
+        strategy = _last_non_empty(
+            self.config.list_merge_strategy,
+            _strategy_of({"settings": g.settings}),
+            *(_strategy_of(self._section(b)) for b in (*legacy_order, *inherit_order)),
+            _strategy_of(section),
+            _strategy_of(overrides),
+        )
+        check_strategy(strategy, file=str(self.manifest.path))
+
+        acc = _Base()
+        self._fold(legacy_order, acc, strategy)
+        legacy_final = acc.final_base
+        self._fold(inherit_order, acc, strategy)
+
+        for key in (*BASE_MAP_SECTIONS, "overrides", "metadata"):
+            value = section.get(key)
+            if value is not None and not isinstance(value, dict):
+                raise ConfigError(
+                    f"component '{name}': '{key}' must be a map, got {type(value).__name__}", file=self.manifest.path
+                )
+
+        def layered(key: str, global_value: Mapping[str, Any] | None, with_overrides: bool = True) -> dict[str, Any]:
+            return deep_merge(
+                [global_value, acc.maps.get(key), section.get(key), overrides.get(key) if with_overrides else None],
+                strategy,
+            )
+
+        result: dict[str, Any] = {
+            "vars": layered("vars", g.vars),
+            "settings": layered("settings", g.settings),
+            "env": layered("env", g.env),
+            "auth": layered("auth", g.auth),
+            "providers": layered("providers", tf.get("providers")),
+            "hooks": layered("hooks", g.hooks),
+            "generate": layered("generate", g.generate),
+        }
+        github = self.config.get("integrations", "github")
+        if isinstance(github, dict) and github:
+            settings = dict(result["settings"])
+            integrations = dict(settings.get("integrations") or {})
+            integrations["github"] = deep_merge([github, integrations.get("github")], strategy)
+            settings["integrations"] = integrations
+            result["settings"] = settings
+
+        metadata = deep_merge(
+            [g.metadata, acc.metadata if self.config.inherit_metadata else None, own_meta], strategy
+        )
+        dependencies = deep_merge([g.dependencies, acc.maps.get("dependencies"), section.get("dependencies")], strategy)
+        command = _last_non_empty(
+            self.config.terraform_command, tf.get("command"), acc.scalars.get("command"),
+            section.get("command"), overrides.get("command"),
+        )
+        if isinstance(own_meta.get("component"), str) and own_meta["component"]:
+            base_component = own_meta["component"]
+        elif legacy_final is not None and legacy_final in self.raw:
+            base_component = legacy_final
+        else:
+            base_component = name
+
+        backend_type = _last_non_empty(tf.get("backend_type"), acc.scalars.get("backend_type"), section.get("backend_type"))
+        backend_all = deep_merge(
+            [_map(tf.get("backend"), "terraform.backend", self.manifest.path), acc.maps.get("backend"),
+             section.get("backend")],
+            strategy,
+        )
+        backend: dict[str, Any] = {}
+        if backend_type:
+            if backend_all and backend_type not in backend_all:
+                raise ConfigError(
+                    f"component '{name}': backend type mismatch: backend_type is '{backend_type}' but the "
+                    f"backend section configures {', '.join(sorted(backend_all))}",
+                    file=self.manifest.path,
+                )
+            backend = dict(_map(backend_all.get(backend_type), f"backend.{backend_type}", self.manifest.path))
+            self._backend_defaults(backend_type, backend, metadata, base_component, tf)
+        rs_type = _last_non_empty(
+            backend_type, tf.get("remote_state_backend_type"), acc.scalars.get("remote_state_backend_type"),
+            section.get("remote_state_backend_type"),
+        )
+
+        def rs_part(value: Any) -> dict[str, Any] | None:
+            if isinstance(value, dict):
+                inner = value.get(rs_type)
+                return inner if isinstance(inner, dict) else None
+            return None
+
+        remote_state_backend = deep_merge(
+            [backend, rs_part(tf.get("remote_state_backend")), rs_part(acc.maps.get("remote_state_backend")),
+             rs_part(section.get("remote_state_backend"))],
+            strategy,
+        )
+        required_version = _last_non_empty(
+            tf.get("required_version"), acc.required_version, section.get("required_version"),
+            overrides.get("required_version"),
+        )
+        result.update(
+            {
+                "metadata": metadata,
+                "overrides": overrides,
+                "command": command,
+                "component": base_component,
+                "backend_type": backend_type,
+                "backend": backend,
+                "remote_state_backend_type": rs_type,
+                "remote_state_backend": remote_state_backend,
+                "inheritance": acc.chain,
+            }
+        )
+        if dependencies:
+            result["dependencies"] = dependencies
+        if required_version:
+            result["required_version"] = required_version
+        for key in ("locals", "source", "provision", "retry"):
+            merged = deep_merge([acc.maps.get(key), section.get(key)], strategy)
+            if merged:
+                result[key] = merged
+        for key in EXTRA_SECTIONS:
+            if key in section:
+                result[key] = section[key]
+        return result
+
+    def _backend_defaults(
+        self, backend_type: str, backend: dict[str, Any], metadata: Mapping[str, Any], base_component: str,
+        tf: Mapping[str, Any],
+    ) -> None:
+        sep = self.config.prefix_separator
+        name = metadata.get("name") if isinstance(metadata.get("name"), str) and metadata.get("name") else None
+        default = (name or base_component).replace("/", sep)
+        if backend_type == "s3" and not backend.get("workspace_key_prefix"):
+            backend["workspace_key_prefix"] = default
+        elif backend_type == "gcs" and not backend.get("prefix"):
+            backend["prefix"] = default
+        elif backend_type == "azurerm" and not backend.get("key"):
+            global_key = ""
+            tf_backend = tf.get("backend")
+            if isinstance(tf_backend, dict) and isinstance(tf_backend.get("azurerm"), dict):
+                global_key = str(tf_backend["azurerm"].get("key") or "")
+            stem = f"{default}.terraform.tfstate"
+            backend["key"] = f"{global_key}/{stem}" if global_key else stem

@@ -1,0 +1,180 @@
+"""Atmos YAML functions evaluated at describe time (``!env``, ``!exec``, ``!template``, ``!unset`` ...).
+
+``!terraform.output``/``!terraform.state`` need state that only exists after apply, so they become typed
+:class:`TerraformRef` values (a ``str`` holding the original text, so output stays Atmos-compatible) and are
+listed as dependencies; whoever has state resolves them later.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.atmos.yamlio import is_function_tag
+from harness.errors import ConfigError
+
+_UNSET = object()
+
+
+class TerraformRef(str):
+    """A deferred ``!terraform.output``/``!terraform.state`` reference; ``str()`` is the original text."""
+
+    kind: str
+    ref_component: str
+    ref_stack: str | None
+    expression: str
+
+    def __new__(cls, text: str, kind: str, component: str, stack: str | None, expression: str) -> TerraformRef:
+        obj = super().__new__(cls, text)
+        obj.kind = kind
+        obj.ref_component = component
+        obj.ref_stack = stack
+        obj.expression = expression
+        return obj
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (TerraformRef, (str(self), self.kind, self.ref_component, self.ref_stack, self.expression))
+
+
+def split_function(value: str) -> tuple[str, str] | None:
+    """``"!env FOO bar"`` -> ``("!env", "FOO bar")`` when the string is an Atmos function call."""
+    if not value.startswith("!"):
+        return None
+    tag, _, args = value.partition(" ")
+    if not is_function_tag(tag):
+        return None
+    return tag, args.strip()
+
+
+def parse_terraform_ref(tag: str, args: str, *, where: str = "") -> TerraformRef:
+    parts = args.split()
+    kind = tag.split(".", 1)[1]
+    if len(parts) == 2:
+        return TerraformRef(f"{tag} {args}", kind, parts[0], None, parts[1])
+    if len(parts) >= 3:
+        return TerraformRef(f"{tag} {args}", kind, parts[0], parts[1], " ".join(parts[2:]))
+    raise ConfigError(f"{tag} needs '<component> [<stack>] <output>', got '{args}'{where}")
+
+
+@dataclass
+class FunctionContext:
+    """What function evaluation may read: the component's env, the OS env, and whether !exec is allowed."""
+
+    component_env: Mapping[str, Any]
+    os_env: Mapping[str, str]
+    allow_exec: bool
+    cwd: Path
+    repo_root: Path
+    where: str
+    refs: list[TerraformRef]
+
+
+def _env(args: str, ctx: FunctionContext) -> Any:
+    parts = shlex.split(args) if args else []
+    if not parts:
+        raise ConfigError(f"!env needs a variable name{ctx.where}")
+    name = parts[0]
+    if name in ctx.component_env and ctx.component_env[name] is not None:
+        value = ctx.component_env[name]
+        return value if not isinstance(value, str) or split_function(value) is None else ""
+    if name in ctx.os_env:
+        return ctx.os_env[name]
+    return parts[1] if len(parts) > 1 else ""
+
+
+def _exec(args: str, ctx: FunctionContext) -> Any:
+    if not ctx.allow_exec:
+        raise ConfigError(
+            f"!exec is disabled: it runs a shell command from a stack manifest; enable it with --allow-exec "
+            f"or HARNESS_ALLOW_EXEC=1{ctx.where}"
+        )
+    proc = subprocess.run(args, shell=True, capture_output=True, text=True, cwd=ctx.cwd, timeout=120, check=False)
+    if proc.returncode != 0:
+        raise ConfigError(f"!exec '{args}' failed with exit code {proc.returncode}: {proc.stderr.strip()}{ctx.where}")
+    out = proc.stdout.strip()
+    try:
+        return json.loads(out)
+    except ValueError:
+        return out
+
+
+def _template(args: str, ctx: FunctionContext) -> Any:
+    try:
+        return json.loads(args)
+    except ValueError:
+        return args
+
+
+def _terraform(tag: str) -> Callable[[str, FunctionContext], Any]:
+    def run(args: str, ctx: FunctionContext) -> Any:
+        ref = parse_terraform_ref(tag, args, where=ctx.where)
+        ctx.refs.append(ref)
+        return ref
+
+    return run
+
+
+_HANDLERS: dict[str, Callable[[str, FunctionContext], Any]] = {
+    "!env": _env,
+    "!exec": _exec,
+    "!template": _template,
+    "!unset": lambda _args, _ctx: _UNSET,
+    "!cwd": lambda _args, ctx: str(ctx.cwd),
+    "!repo-root": lambda _args, ctx: str(ctx.repo_root),
+    "!terraform.output": _terraform("!terraform.output"),
+    "!terraform.state": _terraform("!terraform.state"),
+}
+
+
+def evaluate_tree(value: Any, ctx: FunctionContext) -> Any:
+    """Evaluate every function string in a tree; unknown or state-bound functions stay as they are."""
+    if isinstance(value, str):
+        call = split_function(value)
+        if call is None:
+            return value
+        handler = _HANDLERS.get(call[0])
+        return value if handler is None else handler(call[1], ctx)
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        changed = False
+        for k, v in value.items():
+            nv = evaluate_tree(v, ctx)
+            changed = changed or nv is not v
+            if nv is not _UNSET:
+                out[k] = nv
+        return out if changed else value
+    if isinstance(value, list):
+        items = [evaluate_tree(v, ctx) for v in value]
+        if any(a is not b for a, b in zip(items, value, strict=True)):
+            return [i for i in items if i is not _UNSET]
+        return value
+    return value
+
+
+def collect_refs(value: Any, out: list[TerraformRef]) -> None:
+    """Find ``!terraform.*`` calls without evaluating anything (for dependency listing)."""
+    if isinstance(value, TerraformRef):
+        out.append(value)
+    elif isinstance(value, str):
+        call = split_function(value)
+        if call and call[0] in ("!terraform.output", "!terraform.state"):
+            try:
+                out.append(parse_terraform_ref(call[0], call[1]))
+            except ConfigError:
+                pass
+    elif isinstance(value, dict):
+        for v in value.values():
+            collect_refs(v, out)
+    elif isinstance(value, list):
+        for v in value:
+            collect_refs(v, out)
+
+
+def default_os_env() -> dict[str, str]:
+    return dict(os.environ)

@@ -1,0 +1,367 @@
+"""The stack resolver: every (stack, component) instance, ``describe stacks`` and ``describe component``.
+
+Pipeline per top-level manifest (as Atmos): imports merged -> component sections processed -> stack name ->
+workspace -> describe-time templates -> YAML functions. Everything is computed once per resolver and shared.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.atmos.components import ComponentProcessor, globals_of
+from harness.atmos.config import AtmosConfig
+from harness.atmos.discovery import file_key, stack_files
+from harness.atmos.functions import FunctionContext, TerraformRef, collect_refs, evaluate_tree
+from harness.atmos.instance import Dependency, Instance
+from harness.atmos.manifest import Manifest, ManifestLoader
+from harness.atmos.naming import NameUnresolved, stack_name
+from harness.atmos.templates import TemplateError, render, render_tree
+from harness.atmos.workspace import terraform_workspace
+from harness.errors import ConfigError, HarnessError
+
+CONTEXT_VARS = ("namespace", "tenant", "environment", "stage")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One component of one top-level manifest, processed but not yet templated."""
+
+    manifest: Manifest
+    component: str
+    processed: dict[str, Any]
+    stack: str | None
+    unresolved_reason: str | None = None
+
+    @property
+    def display_stack(self) -> str:
+        """The stack name, or the file key when the name vars are missing (as describe stacks does)."""
+        return self.stack if self.stack is not None else self.manifest.key
+
+
+ProgressFn = Callable[[int, int, str], None]
+
+
+class Resolver:
+    """Resolves an Atmos repository; all public methods return plain data (dicts, dataclasses)."""
+
+    def __init__(
+        self,
+        config: AtmosConfig,
+        *,
+        process_templates: bool = True,
+        process_functions: bool = True,
+        allow_exec: bool | None = None,
+        env: Mapping[str, str] | None = None,
+        progress: ProgressFn | None = None,
+    ) -> None:
+        self.config = config
+        self.process_templates = process_templates
+        self.process_functions = process_functions
+        self.allow_exec = config.allow_exec if allow_exec is None else allow_exec
+        self.os_env: Mapping[str, str] = dict(os.environ) if env is None else env
+        self.loader = ManifestLoader(config)
+        self.progress = progress
+        self._entries: list[Entry] | None = None
+        self._index: dict[str, dict[str, Entry]] | None = None
+        self._described: dict[tuple[str, str], dict[str, Any]] = {}
+        self._instances: dict[tuple[str, str], Instance] = {}
+
+    # -- loading --------------------------------------------------------------------------------------
+    def stack_files(self) -> list[Path]:
+        return stack_files(self.config)
+
+    def manifest(self, path: Path) -> Manifest:
+        return self.loader.load(path)
+
+    def entries_of(self, path: Path) -> list[Entry]:
+        """Process one top-level manifest into its component entries."""
+        manifest = self.loader.load(path)
+        if not manifest.config.get("components"):
+            return []
+        processor = ComponentProcessor(manifest, self.config)
+        g = processor.globals
+        entries: list[Entry] = []
+        for name in processor.names():
+            processed = processor.process(name)
+            try:
+                stack = stack_name(
+                    manifest_name=g.name,
+                    name_template=self.config.name_template,
+                    name_pattern=self.config.name_pattern,
+                    section=processed,
+                    file_key=manifest.key,
+                )
+                entries.append(Entry(manifest, name, processed, stack))
+            except NameUnresolved as exc:
+                entries.append(Entry(manifest, name, processed, None, str(exc)))
+        return entries
+
+    def entries(self) -> list[Entry]:
+        if self._entries is None:
+            files = self.stack_files()
+            entries: list[Entry] = []
+            for i, path in enumerate(files):
+                if self.progress is not None:
+                    self.progress(i + 1, len(files), self.config.relative(path))
+                entries.extend(self.entries_of(path))
+            self._entries = entries
+        return self._entries
+
+    def index(self) -> dict[str, dict[str, Entry]]:
+        """stack name -> component -> entry; raises on a component two manifests define differently."""
+        if self._index is None:
+            index: dict[str, dict[str, Entry]] = {}
+            for entry in self.entries():
+                if entry.stack is None:
+                    continue
+                slot = index.setdefault(entry.stack, {})
+                other = slot.get(entry.component)
+                if other is None:
+                    slot[entry.component] = entry
+                elif other.processed != entry.processed:
+                    raise ConfigError(
+                        f"duplicate config: component '{entry.component}' in stack '{entry.stack}' is defined "
+                        f"differently in '{self.config.relative(other.manifest.path)}' and "
+                        f"'{self.config.relative(entry.manifest.path)}' (both manifests produce stack "
+                        f"'{entry.stack}')",
+                        file=entry.manifest.path,
+                    )
+            self._index = index
+        return self._index
+
+    def stack_names(self) -> list[str]:
+        return sorted(self.index())
+
+    # -- describe --------------------------------------------------------------------------------------
+    def _folder(self, entry: Entry) -> str:
+        meta_component = (entry.processed.get("metadata") or {}).get("component")
+        if isinstance(meta_component, str) and meta_component:
+            return meta_component
+        return str(entry.processed.get("component") or entry.component)
+
+    def component_path(self, entry: Entry) -> Path:
+        return self.config.components_base_path / self._folder(entry)
+
+    def _relative_component_path(self, entry: Entry) -> str:
+        base = str(self.config.get("components", "terraform", "base_path", default="") or "")
+        folder = self._folder(entry)
+        prefix = (entry.processed.get("metadata") or {}).get("component_folder_prefix")
+        if isinstance(prefix, str) and prefix:
+            folder = f"{prefix}/{folder}"
+        return f"{base.rstrip('/')}/{folder}" if base else folder
+
+    def _where(self, entry: Entry, stack: str) -> str:
+        return f" (component '{entry.component}' in stack '{stack}', {self.config.relative(entry.manifest.path)})"
+
+    def _build(self, entry: Entry, stack: str) -> dict[str, Any]:
+        key = (stack, entry.component)
+        cached = self._described.get(key)
+        if cached is not None and cached.get("atmos_stack_file") == entry.manifest.key:
+            return cached
+        section: dict[str, Any] = {
+            "atmos_component": entry.component,
+            "atmos_stack": stack,
+            "atmos_stack_file": entry.manifest.key,
+            "atmos_manifest": entry.manifest.key,
+            "stack": stack,
+            "component_type": "terraform",
+            **entry.processed,
+        }
+        section["workspace"] = terraform_workspace(self.config, entry, stack, section)
+        if self.process_templates and self.config.templates_enabled:
+            try:
+                section = render_tree(section, section, ignore_missing=self.config.ignore_missing_template_values)
+            except TemplateError as exc:
+                raise ConfigError(f"template error{self._where(entry, stack)}: {exc}",
+                                  file=entry.manifest.path) from None
+        if self.process_functions:
+            ctx = FunctionContext(
+                component_env=section.get("env") or {},
+                os_env=self.os_env,
+                allow_exec=self.allow_exec,
+                cwd=self.config.cwd,
+                repo_root=self.config.base_path,
+                where=self._where(entry, stack),
+                refs=[],
+            )
+            try:
+                section = evaluate_tree(section, ctx)
+            except HarnessError as exc:
+                if exc.file is None:
+                    exc.file = str(entry.manifest.path)
+                raise
+        section["component_info"] = {
+            "component_path": self._relative_component_path(entry),
+            "component_type": "terraform",
+        }
+        self._described[key] = section
+        return section
+
+    def describe_stacks(
+        self,
+        stacks: Sequence[str] | None = None,
+        components: Sequence[str] | None = None,
+        *,
+        include_empty: bool = False,
+    ) -> dict[str, Any]:
+        """Atmos-shaped ``{stack: {"components": {"terraform": {component: section}}}}``."""
+        out: dict[str, Any] = {}
+        self.index()  # duplicate check first
+        for entry in self.entries():
+            stack = entry.display_stack
+            if stacks and stack not in stacks and entry.manifest.key not in stacks:
+                continue
+            if components and entry.component not in components and entry.processed.get("component") not in components:
+                continue
+            if entry.stack is not None and self.index()[entry.stack].get(entry.component) is not entry:
+                continue
+            tf = out.setdefault(stack, {"components": {"terraform": {}}})["components"]["terraform"]
+            tf[entry.component] = self._build(entry, stack)
+        if include_empty:
+            for path in self.stack_files():
+                key = file_key(path, self.config.stacks_base_path)
+                if stacks and key not in stacks:
+                    continue
+                if not any(e.manifest.key == key for e in self.entries()):
+                    out.setdefault(key, {"components": {"terraform": {}}})
+        return out
+
+    def find(self, component: str, stack: str) -> Entry:
+        """The entry for ``component`` in ``stack`` (a stack name, or a file key when it has no name)."""
+        index = self.index()
+        entry = index.get(stack, {}).get(component)
+        if entry is not None:
+            return entry
+        for candidate in self.entries():
+            if candidate.stack is None and candidate.manifest.key == stack and candidate.component == component:
+                return candidate
+        if stack in index:
+            known = ", ".join(sorted(index[stack])) or "none"
+            raise ConfigError(f"component '{component}' is not defined in stack '{stack}' (components: {known})")
+        by_key = sorted({e.stack for e in self.entries() if e.manifest.key == stack and e.stack})
+        hint = f"; that manifest defines stack '{by_key[0]}'" if by_key else ""
+        names = ", ".join(self.stack_names()[:20])
+        raise ConfigError(f"stack '{stack}' not found{hint} (stacks: {names})")
+
+    def describe_component(self, component: str, stack: str) -> dict[str, Any]:
+        """Atmos ``describe component`` (full form) plus ``imports``, ``deps`` and ``deps_all``."""
+        entry = self.find(component, stack)
+        section = dict(self._build(entry, entry.display_stack))
+        section["imports"] = list(entry.manifest.imports)
+        deps, deps_all = self.provenance_files(entry)
+        section["deps"] = deps
+        section["deps_all"] = deps_all
+        section["component_dependencies"] = [d.to_json() for d in self.instance(component, entry.display_stack).dependencies]
+        return section
+
+    # -- provenance ----------------------------------------------------------------------------------------
+    def provenance_files(self, entry: Entry) -> tuple[list[str], list[str]]:
+        """(deps, deps_all): files that win a vars/env/settings/backend key, and every contributing file."""
+        from harness.atmos.provenance import contributing_files
+
+        return contributing_files(self, entry)
+
+    # -- instances -------------------------------------------------------------------------------------------
+    def instance(self, component: str, stack: str) -> Instance:
+        key = (stack, component)
+        cached = self._instances.get(key)
+        if cached is not None:
+            return cached
+        entry = self.find(component, stack)
+        section = self._build(entry, entry.display_stack)
+        inst = Instance(
+            stack=entry.display_stack,
+            component=component,
+            folder=self._folder(entry),
+            component_path=self.component_path(entry),
+            stack_file=entry.manifest.key,
+            stack_file_path=entry.manifest.path,
+            section=section,
+            dependencies=tuple(self._dependencies(entry, section)),
+            imports=entry.manifest.imports,
+        )
+        self._instances[key] = inst
+        return inst
+
+    def instances(self, *, include_abstract: bool = False) -> list[Instance]:
+        """Every instance with a stack name, sorted by (stack, component)."""
+        result: list[Instance] = []
+        for stack in self.stack_names():
+            for component in sorted(self.index()[stack]):
+                inst = self.instance(component, stack)
+                if include_abstract or not inst.abstract:
+                    result.append(inst)
+        return result
+
+    def _dependencies(self, entry: Entry, section: Mapping[str, Any]) -> Iterable[Dependency]:
+        stack = entry.display_stack
+        seen: set[Dependency] = set()
+        deps = section.get("dependencies")
+        components = deps.get("components") if isinstance(deps, dict) else None
+        if isinstance(components, list) and components:
+            for item in components:
+                if not isinstance(item, dict):
+                    raise ConfigError(f"dependencies.components entries must be maps{self._where(entry, stack)}",
+                                      file=entry.manifest.path)
+                name, alias = item.get("name"), item.get("component")
+                if name and alias and name != alias:
+                    raise ConfigError(
+                        f"dependencies.components entry sets both name '{name}' and component '{alias}'"
+                        f"{self._where(entry, stack)}", file=entry.manifest.path)
+                target = name or alias
+                if item.get("kind") in ("file", "folder") or not isinstance(target, str):
+                    continue
+                dep = Dependency(str(target), str(item.get("stack") or stack), "dependencies")
+                if dep not in seen:
+                    seen.add(dep)
+                    yield dep
+        else:
+            legacy = (section.get("settings") or {}).get("depends_on")
+            if isinstance(legacy, dict):
+                for item in legacy.values():
+                    if not isinstance(item, dict) or not isinstance(item.get("component"), str):
+                        continue
+                    dep = Dependency(item["component"], self._legacy_stack(item, section, stack), "depends_on")
+                    if dep not in seen:
+                        seen.add(dep)
+                        yield dep
+        refs: list[TerraformRef] = []
+        collect_refs(section, refs)
+        for ref in refs:
+            ref_stack = ref.ref_stack or stack
+            if "{{" in ref_stack:
+                try:
+                    ref_stack = render(ref_stack, section)
+                except TemplateError:
+                    pass
+            dep = Dependency(ref.ref_component, ref_stack, f"terraform.{ref.kind}", ref.expression)
+            if dep not in seen:
+                seen.add(dep)
+                yield dep
+
+    def _legacy_stack(self, item: Mapping[str, Any], section: Mapping[str, Any], stack: str) -> str:
+        if isinstance(item.get("stack"), str) and item["stack"]:
+            return str(item["stack"])
+        fields = {k: item[k] for k in CONTEXT_VARS if isinstance(item.get(k), str) and item[k]}
+        if not fields:
+            return stack
+        own = section.get("vars") or {}
+        wanted = {k: fields.get(k, own.get(k)) for k in CONTEXT_VARS}
+        for candidate, components in self.index().items():
+            entry = components.get(str(item["component"]))
+            if entry is None:
+                continue
+            variables = entry.processed.get("vars") or {}
+            if all(variables.get(k) == v for k, v in wanted.items() if v is not None):
+                return candidate
+        return "-".join(str(wanted[k]) for k in CONTEXT_VARS if wanted.get(k))
+
+
+def manifest_globals(resolver: Resolver, path: Path) -> dict[str, Any]:
+    """The stack-global sections of one manifest (for tools that inspect stacks without components)."""
+    g = globals_of(resolver.manifest(path), resolver.config)
+    return {"vars": g.vars, "settings": g.settings, "env": g.env}

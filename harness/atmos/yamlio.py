@@ -1,0 +1,191 @@
+"""YAML loading for Atmos manifests: the C loader when present, Atmos's custom tags, errors with file and line.
+
+Atmos resolves ``!include`` at load time, wraps ``!append`` lists for the merge, and keeps every other
+function tag (``!env``, ``!terraform.output``, ...) as the plain string ``"!tag args"`` to be evaluated at
+describe time. Parsed files are cached by path and mtime because imports re-read the same catalog files
+many times, and they are treated as immutable by every caller.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from harness.errors import ConfigError
+
+try:
+    _BaseLoader: type[Any] = yaml.CSafeLoader
+    C_LOADER = True
+except AttributeError:  # pragma: no cover - libyaml missing
+    _BaseLoader = yaml.SafeLoader
+    C_LOADER = False
+
+#: Atmos function tags evaluated after loading; they become ``"!tag args"`` strings.
+FUNCTION_TAGS = (
+    "!env",
+    "!exec",
+    "!template",
+    "!terraform.output",
+    "!terraform.state",
+    "!store",
+    "!store.get",
+    "!secret",
+    "!unset",
+    "!cwd",
+    "!random",
+    "!repo-root",
+    "!emulator",
+    "!version",
+    "!cel",
+    "!tags",
+)
+FUNCTION_TAG_PREFIXES = ("!git.", "!aws.", "!labels")
+
+
+class AppendList(list[Any]):
+    """A list tagged ``!append``: the merge appends it to what is accumulated, whatever the strategy."""
+
+
+def is_function_tag(tag: str) -> bool:
+    return tag in FUNCTION_TAGS or tag.startswith(FUNCTION_TAG_PREFIXES)
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    harness_file: Path = Path("<string>")
+
+
+def _mark_line(node: yaml.Node) -> int:
+    return int(node.start_mark.line) + 1
+
+
+def _function(loader: _Loader, tag_suffix: str, node: yaml.Node) -> Any:
+    tag = "!" + tag_suffix
+    if tag == "!append":
+        if not isinstance(node, yaml.SequenceNode):
+            raise ConfigError("!append must tag a list", file=loader.harness_file, line=_mark_line(node))
+        return AppendList(loader.construct_sequence(node, deep=True))
+    if tag == "!literal":
+        return loader.construct_scalar(node) if isinstance(node, yaml.ScalarNode) else _construct_plain(loader, node)
+    if tag in ("!include", "!include.raw"):
+        if not isinstance(node, yaml.ScalarNode):
+            raise ConfigError(f"{tag} takes a path", file=loader.harness_file, line=_mark_line(node))
+        return include(str(loader.construct_scalar(node)), loader.harness_file, raw=tag == "!include.raw",
+                       line=_mark_line(node))
+    if is_function_tag(tag):
+        if isinstance(node, yaml.ScalarNode):
+            value = str(loader.construct_scalar(node)).strip()
+        else:
+            value = json.dumps(_construct_plain(loader, node), sort_keys=True)
+        return f"{tag} {value}" if value else tag
+    raise ConfigError(f"unsupported YAML tag '{tag}'", file=loader.harness_file, line=_mark_line(node))
+
+
+def _construct_plain(loader: _Loader, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node, deep=True)
+    if isinstance(node, yaml.MappingNode):
+        return loader.construct_mapping(node, deep=True)
+    return loader.construct_scalar(node)
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> dict[str, Any]:
+    loader.flatten_mapping(node)
+    result: dict[str, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, str):
+            key = "" if key is None else (str(key).lower() if isinstance(key, bool) else str(key))
+        value = loader.construct_object(value_node, deep=True)
+        if key in result and isinstance(result[key], dict) and isinstance(value, dict):
+            merged = dict(result[key])
+            merged.update(value)
+            value = merged
+        result[key] = value
+    return result
+
+
+_Loader.add_multi_constructor("!", _function)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def loads(text: str, file: Path | str = "<string>") -> Any:
+    """Parse one YAML document; syntax errors become ConfigError with file and line."""
+    loader = _Loader(text)
+    loader.harness_file = Path(file)
+    try:
+        return loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise ConfigError(f"YAML syntax error: {problem}", file=file, line=line) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"YAML error: {exc}", file=file) from None
+    finally:
+        loader.dispose()
+
+
+_CACHE: dict[str, tuple[float, int, Any]] = {}
+
+
+def load_file(path: Path) -> Any:
+    """Load a YAML file (cached by path, mtime and size). Callers must not mutate the result."""
+    key = str(path)
+    try:
+        st = os.stat(key)
+    except FileNotFoundError:
+        raise ConfigError("file not found", file=path) from None
+    cached = _CACHE.get(key)
+    if cached is not None and cached[0] == st.st_mtime and cached[1] == st.st_size:
+        return cached[2]
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not UTF-8 text: {exc.reason}", file=path) from None
+    data = loads(text, path)
+    _CACHE[key] = (st.st_mtime, st.st_size, data)
+    return data
+
+
+def clear_cache() -> None:
+    _CACHE.clear()
+
+
+def include(spec: str, current_file: Path, *, raw: bool = False, line: int | None = None) -> Any:
+    """Resolve ``!include path [expr]``: ``./``/``../`` relative to the manifest, else the working directory."""
+    parts = spec.split(None, 1)
+    if not parts:
+        raise ConfigError("!include needs a path", file=current_file, line=line)
+    target = parts[0]
+    if len(parts) > 1:
+        raise ConfigError("!include with a query expression is not supported", file=current_file, line=line)
+    if target.startswith(("http://", "https://", "s3://", "git::")):
+        raise ConfigError(f"remote !include '{target}' is not supported offline", file=current_file, line=line)
+    candidates = [current_file.parent / target] if target.startswith((".", "..")) else []
+    candidates += [Path.cwd() / target, current_file.parent / target]
+    path = next((c for c in candidates if c.is_file()), None)
+    if path is None:
+        raise ConfigError(f"!include: file '{target}' not found", file=current_file, line=line)
+    text = path.read_text(encoding="utf-8")
+    if raw:
+        return text
+    suffix = path.suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        return loads(text, path)
+    if suffix == ".json":
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"invalid JSON: {exc.msg}", file=path, line=exc.lineno) from None
+    if suffix in (".hcl", ".tf", ".tfvars"):
+        import hcl2
+
+        try:
+            return hcl2.loads(text)
+        except Exception as exc:  # noqa: BLE001 - hcl2 raises lark errors of many kinds
+            raise ConfigError(f"invalid HCL: {exc}", file=path) from None
+    return text
