@@ -223,7 +223,9 @@ class _Collector:
         item["dependents"] = None
         item["included_in_dependents"] = False
         settings = section.get("settings")
-        item["settings"] = copy.deepcopy(dict(settings)) if self.include_settings and isinstance(settings, Mapping) else None
+        item["settings"] = (
+            copy.deepcopy(dict(settings)) if self.include_settings and isinstance(settings, Mapping) else None
+        )
         self.items[key] = item
 
 
@@ -444,7 +446,9 @@ def rebase_config(config: _C, old_root: Path, new_root: Path) -> _C:
     return result
 
 
-def _describe_side(config: AtmosConfig, *, process_templates: bool, process_functions: bool, allow_exec: bool) -> dict[str, Any]:
+def _describe_side(
+    config: AtmosConfig, *, process_templates: bool, process_functions: bool, allow_exec: bool
+) -> dict[str, Any]:
     from harness.atmos import Resolver
 
     if not config.stacks_base_path.is_dir():

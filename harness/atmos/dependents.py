@@ -267,9 +267,7 @@ def replace_context_tokens(pattern: str, ctx: Mapping[str, str], component: str)
     return out
 
 
-def spacelift_stack_name(
-    section: Mapping[str, Any], component: str, stack: str, settings: AtmosSettings | None
-) -> str:
+def spacelift_stack_name(section: Mapping[str, Any], component: str, stack: str, settings: AtmosSettings | None) -> str:
     """``settings.spacelift`` stack name when ``workspace_enabled: true``, else ``""``.
 
     The context prefix is the stack name (what ``name_template`` renders to for this component), or

@@ -60,7 +60,10 @@ def export_tree(repo: Path, ref: str, dest: Path) -> str:
     dest.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryFile() as archive:
         proc = subprocess.run(
-            ["git", "-C", str(repo), "archive", "--format=tar", sha], stdout=archive, stderr=subprocess.PIPE, check=False
+            ["git", "-C", str(repo), "archive", "--format=tar", sha],
+            stdout=archive,
+            stderr=subprocess.PIPE,
+            check=False,
         )
         if proc.returncode != 0:
             raise HarnessError(f"git archive {ref} failed: {proc.stderr.decode(errors='replace').strip()}")

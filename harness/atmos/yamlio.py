@@ -189,3 +189,24 @@ def include(spec: str, current_file: Path, *, raw: bool = False, line: int | Non
         except Exception as exc:  # noqa: BLE001 - hcl2 raises lark errors of many kinds
             raise ConfigError(f"invalid HCL: {exc}", file=path) from None
     return text
+
+
+def line_of(path: Path, keys: tuple[str | int, ...]) -> int | None:
+    """The line of the deepest existing key or item on ``keys`` in a YAML file, for messages."""
+    try:
+        node: yaml.Node | None = yaml.compose(path.read_text(encoding="utf-8"), Loader=_BaseLoader)
+    except (OSError, yaml.YAMLError):
+        return None
+    line = _mark_line(node) if node is not None else None
+    for key in keys:
+        if isinstance(node, yaml.MappingNode):
+            pair = next(((k, v) for k, v in node.value if str(k.value) == str(key)), None)
+            if pair is None:
+                break
+            line, node = _mark_line(pair[0]), pair[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+            line = _mark_line(node)
+        else:
+            break
+    return line

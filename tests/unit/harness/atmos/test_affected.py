@@ -90,7 +90,9 @@ def test_int_and_float_differ() -> None:
 def test_new_component_reports_metadata_then_sections() -> None:
     head = tf(dev={"vpc": comp({"a": 1}), "new": comp({"a": 1})})
     base = tf(dev={"vpc": comp({"a": 1})})
-    assert reasons(describe_affected(head, base)) == {"new@dev": ["stack.metadata", "stack.vars", "stack.env", "stack.settings"]}
+    assert reasons(describe_affected(head, base)) == {
+        "new@dev": ["stack.metadata", "stack.vars", "stack.env", "stack.settings"]
+    }
 
 
 def test_skips_abstract_disabled_and_locked_when_asked() -> None:
@@ -101,7 +103,12 @@ def test_skips_abstract_disabled_and_locked_when_asked() -> None:
             "locked": comp({"a": 1}, metadata={"locked": True}),
         }
     )
-    base = tf(dev={name: comp({"a": 2}, metadata=sec["metadata"]) for name, sec in head["dev"]["components"]["terraform"].items()})
+    base = tf(
+        dev={
+            name: comp({"a": 2}, metadata=sec["metadata"])
+            for name, sec in head["dev"]["components"]["terraform"].items()
+        }
+    )
     assert reasons(describe_affected(head, base)) == {"locked@dev": ["stack.vars"]}
     assert describe_affected(head, base, exclude_locked=True) == []
 
@@ -186,20 +193,29 @@ def test_dependents_and_included_marks() -> None:
     assert vpc["dependents"][0]["included_in_dependents"] is True
     assert hub["dependents"][0]["included_in_dependents"] is False
     assert items["vpc@prod"]["dependents"] == []
-    only = {f"{i['component']}@{i['stack']}": i for i in describe_affected(head, base, include_dependents=True, dependents_only_in_stack="prod")}
+    only = {
+        f"{i['component']}@{i['stack']}": i
+        for i in describe_affected(head, base, include_dependents=True, dependents_only_in_stack="prod")
+    }
     assert only["vpc@dev"]["dependents"] is None and only["vpc@prod"]["dependents"] == []
 
 
 def test_mark_included_in_dependents_leaves_included_trees_alone() -> None:
     leaf = {"stack_slug": "s-c", "dependents": [], "included_in_dependents": False}
     items: list[dict[str, Any]] = [
-        {"stack_slug": "s-a", "dependents": [{"stack_slug": "s-b", "dependents": [copy.deepcopy(leaf)]}, copy.deepcopy(leaf)]},
+        {
+            "stack_slug": "s-a",
+            "dependents": [{"stack_slug": "s-b", "dependents": [copy.deepcopy(leaf)]}, copy.deepcopy(leaf)],
+        },
         {"stack_slug": "s-b", "dependents": [copy.deepcopy(leaf)]},
     ]
     mark_included_in_dependents(items)
     assert [i["included_in_dependents"] for i in items] == [False, True]
     assert [d["included_in_dependents"] for d in items[0]["dependents"]] == [False, True]
-    assert "included_in_dependents" in items[1]["dependents"][0] and not items[1]["dependents"][0]["included_in_dependents"]
+    assert (
+        "included_in_dependents" in items[1]["dependents"][0]
+        and not items[1]["dependents"][0]["included_in_dependents"]
+    )
 
 
 # --- git layer ------------------------------------------------------------------------------------
@@ -234,8 +250,16 @@ components:
 
 
 def _git(repo: Path, *args: str) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@e", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@e"}
-    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True, env=env).stdout.strip()
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@e",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@e",
+    }
+    return subprocess.run(
+        ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True, env=env
+    ).stdout.strip()
 
 
 @pytest.fixture

@@ -80,8 +80,12 @@ def test_legacy_context_fields_pick_other_stacks() -> None:
 def test_legacy_explicit_stack_still_checks_unset_context_fields() -> None:
     stacks = stacks_of(
         ue1_net={"hub": comp(ctx("ue1", "net"))},
-        uw2_net={"att": comp(ctx("uw2", "net"), settings={"depends_on": {1: {"component": "hub", "stack": "ue1-net"}}})},
-        ue1_dev={"att": comp(ctx("ue1", "net"), settings={"depends_on": {1: {"component": "hub", "stack": "ue1-net"}}})},
+        uw2_net={
+            "att": comp(ctx("uw2", "net"), settings={"depends_on": {1: {"component": "hub", "stack": "ue1-net"}}})
+        },
+        ue1_dev={
+            "att": comp(ctx("ue1", "net"), settings={"depends_on": {1: {"component": "hub", "stack": "ue1-net"}}})
+        },
     )
     # Atmos compares environment/stage too when the legacy entry leaves them unset.
     assert brief(describe_dependents(stacks, "hub", "ue1-net")) == ["att@ue1-dev"]

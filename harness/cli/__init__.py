@@ -1,0 +1,32 @@
+"""The ``harness`` command line: thin shells over the library, one clear line per user error."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from harness import __version__
+from harness.cli.common import run_guarded
+from harness.cli.describe import describe
+from harness.cli.validate import validate
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="harness")
+def cli() -> None:
+    """Test harness for an Atmos-managed, multi-account AWS Terraform repository.
+
+    Every command finds atmos.yaml upward from the current directory, or in --base-path DIR.
+    Output of the describe commands is Atmos-compatible JSON or YAML, so it can be diffed against
+    `atmos describe ...`.
+    """
+
+
+cli.add_command(describe)
+cli.add_command(validate)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: user errors exit 1 with one line on stderr, Ctrl-C exits 130."""
+    sys.exit(run_guarded(cli, argv))

@@ -1,0 +1,169 @@
+"""The pytest plugin: options, the ``component`` marker, fixtures, and the undetermined outcome.
+
+Thin by design: everything it does is a call into ``harness.session``; the plugin only maps it onto
+pytest's hooks (parametrization, skips, report sections, the terminal summary).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.atmos import Instance, Resolver
+from harness.errors import HarnessError
+from harness.plan import Plan, Undetermined
+from harness.session import HarnessSession, SessionOptions
+
+_SESSION_KEY = pytest.StashKey[HarnessSession]()
+_UNDETERMINED_KEY = pytest.StashKey[list[str]]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("harness", "atmos-harness")
+    group.addoption("--base-path", dest="harness_base_path", default=None,
+                    help="Atmos repository (default: atmos.yaml found upward from the rootdir).")
+    group.addoption("--stacks", dest="harness_stacks", default=None,
+                    help="Only stacks matching this glob (comma-separated globs allowed).")
+    group.addoption("--components", dest="harness_components", default=None,
+                    help="Only these components (comma-separated).")
+    group.addoption("--engine", dest="harness_engine", default="auto",
+                    choices=["auto", "static", "terraform", "recorded"],
+                    help="How plans are made (default: auto = terraform when usable, else static).")
+    group.addoption("--plans-dir", dest="harness_plans_dir", default=None,
+                    help="Recorded plans: DIR/<stack>/<component>.json (implies --engine recorded).")
+    group.addoption("--terraform", dest="harness_terraform", default=None,
+                    help="Terraform or OpenTofu binary (default: $HARNESS_TERRAFORM, terraform, tofu).")
+    group.addoption("--strict-unknowns", dest="harness_strict_unknowns", action="store_true",
+                    help="Fail, instead of skip, checks that depend on values known only after apply.")
+    group.addoption("--allow-exec", dest="harness_allow_exec", action="store_true",
+                    help="Let stacks run !exec shell commands.")
+    group.addoption("--harness-cache", dest="harness_cache", default=None,
+                    help="Plan cache folder (default: <repo>/.harness-cache); 'off' disables it.")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "component(name): run once per stack that deploys the component")
+    opts = SessionOptions(
+        base_path=Path(config.getoption("harness_base_path")) if config.getoption("harness_base_path") else None,
+        start=Path(str(config.rootpath)),
+        stacks=config.getoption("harness_stacks"),
+        components=config.getoption("harness_components"),
+        engine=config.getoption("harness_engine"),
+        plans_dir=Path(config.getoption("harness_plans_dir")) if config.getoption("harness_plans_dir") else None,
+        terraform=config.getoption("harness_terraform"),
+        allow_exec=bool(config.getoption("harness_allow_exec")),
+        cache=config.getoption("harness_cache"),
+    )
+    config.stash[_SESSION_KEY] = HarnessSession(opts)
+    config.stash[_UNDETERMINED_KEY] = []
+
+
+def _session(config: pytest.Config) -> HarnessSession:
+    return config.stash[_SESSION_KEY]
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Say which engine, binary, stacks and instances this run uses (once anything asked for them)."""
+    harness = _session(session.config)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if not harness.used or reporter is None:
+        return
+    try:
+        reporter.write_line(harness.header())
+    except HarnessError as exc:
+        reporter.write_line(f"harness: {exc}")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    marker = metafunc.definition.get_closest_marker("component")
+    if marker is None:
+        return
+    if not marker.args or not isinstance(marker.args[0], str):
+        raise pytest.UsageError(f"{metafunc.definition.nodeid}: use @pytest.mark.component('<name>')")
+    if "harness_instance_id" not in metafunc.fixturenames:
+        raise pytest.UsageError(
+            f"{metafunc.definition.nodeid}: a component test must use the 'instance' or 'plan' fixture"
+        )
+    session = _session(metafunc.config)
+    try:
+        instances = session.instances_of(marker.args[0])
+    except HarnessError as exc:
+        raise pytest.UsageError(f"harness: {exc}") from None
+    metafunc.parametrize(
+        "harness_instance_id",
+        [i.id for i in instances],
+        ids=[i.stack for i in instances],
+        indirect=True,
+    )
+
+
+@pytest.fixture
+def harness_instance_id(request: pytest.FixtureRequest) -> str:
+    """The ``stack/component`` a component test runs for (set by the ``component`` marker)."""
+    param = getattr(request, "param", None)
+    if param is None:
+        raise pytest.UsageError(f"{request.node.nodeid}: 'instance'/'plan' need @pytest.mark.component('<name>')")
+    return str(param)
+
+
+@pytest.fixture(scope="session")
+def harness_session(request: pytest.FixtureRequest) -> HarnessSession:
+    """The session object: resolver, engine, plan cache."""
+    return _session(request.config)
+
+
+@pytest.fixture(scope="session")
+def stacks(harness_session: HarnessSession) -> Resolver:
+    """The stack resolver for the repository under test."""
+    return harness_session.resolver
+
+
+@pytest.fixture
+def instance(harness_session: HarnessSession, harness_instance_id: str) -> Instance:
+    """The resolved instance (vars, settings, env, backend, workspace, ...) of this test's stack."""
+    return harness_session.instance(harness_instance_id)
+
+
+@pytest.fixture
+def plan(harness_session: HarnessSession, instance: Instance) -> Plan:
+    """The instance's plan from the selected engine (cached on disk)."""
+    try:
+        return harness_session.plan(instance)
+    except HarnessError as exc:
+        pytest.fail(f"{instance.id}: cannot plan: {exc}", pytrace=False)
+
+
+@pytest.fixture
+def component(harness_session: HarnessSession, instance: Instance) -> Any:
+    """The component's parsed Terraform (variables, outputs, resources, providers, versions)."""
+    return harness_session.component(instance)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    report: pytest.TestReport = yield
+    if call.excinfo is not None and call.excinfo.errisinstance(Undetermined):
+        message = str(call.excinfo.value)
+        if not item.config.getoption("harness_strict_unknowns"):
+            report.outcome = "skipped"
+            report.longrepr = (str(item.path), item.location[1] or 0, message)
+        item.config.stash[_UNDETERMINED_KEY].append(f"{item.nodeid}: {message}")
+    if report.failed and "harness_instance_id" in getattr(item, "funcargs", {}):
+        session = _session(item.config)
+        context = session.describe_for_failure(str(item.funcargs["harness_instance_id"]))
+        report.sections.append(("harness", context))
+    return report  # type: ignore[return-value]
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    undetermined = config.stash.get(_UNDETERMINED_KEY, [])
+    if undetermined:
+        strict = config.getoption("harness_strict_unknowns")
+        terminalreporter.section("harness: undetermined checks")
+        for line in undetermined[:50]:
+            terminalreporter.write_line(line)
+        verdict = "failed (--strict-unknowns)" if strict else "skipped"
+        terminalreporter.write_line(f"{len(undetermined)} undetermined ({verdict})")
