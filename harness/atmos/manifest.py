@@ -19,7 +19,7 @@ from harness.atmos.config import AtmosConfig
 from harness.atmos.discovery import GLOB_FLAGS, STACK_EXTENSIONS, file_key
 from harness.atmos.merge import deep_merge
 from harness.atmos.templates import TemplateError, has_template, render
-from harness.atmos.yamlio import load_file, loads
+from harness.atmos.yamlio import APPEND_FILES, load_file, loads, strip_markers
 from harness.errors import ConfigError
 
 _GLOB_CHARS = re.compile(r"[*?\[{]")
@@ -85,10 +85,13 @@ class ManifestLoader:
     # -- public -------------------------------------------------------------------------------------
     def load(self, path: Path) -> Manifest:
         result = self._process(path, context={}, path_context={}, inline_parent={}, imports_parent={}, chain=())
+        config = result.config
+        if APPEND_FILES and any(str(f) in APPEND_FILES for f in result.files):
+            config = strip_markers(config)
         return Manifest(
             path=path,
             key=file_key(path, self.config.stacks_base_path),
-            config=result.config,
+            config=config,
             imports=tuple(sorted(result.imports)),
             files=tuple(sorted(result.files)),
         )

@@ -50,6 +50,21 @@ class AppendList(list[Any]):
     """A list tagged ``!append``: the merge appends it to what is accumulated, whatever the strategy."""
 
 
+#: Files that use ``!append``; only manifests built from them need the markers stripped after merging.
+APPEND_FILES: set[str] = set()
+
+
+def strip_markers(value: Any) -> Any:
+    """Turn leftover ``!append`` lists into plain lists (Atmos consumes the marker in the file merge)."""
+    if isinstance(value, AppendList):
+        return [strip_markers(v) for v in value]
+    if isinstance(value, dict):
+        return {k: strip_markers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [strip_markers(v) for v in value]
+    return value
+
+
 def is_function_tag(tag: str) -> bool:
     return tag in FUNCTION_TAGS or tag.startswith(FUNCTION_TAG_PREFIXES)
 
@@ -67,6 +82,7 @@ def _function(loader: _Loader, tag_suffix: str, node: yaml.Node) -> Any:
     if tag == "!append":
         if not isinstance(node, yaml.SequenceNode):
             raise ConfigError("!append must tag a list", file=loader.harness_file, line=_mark_line(node))
+        APPEND_FILES.add(str(loader.harness_file))
         return AppendList(loader.construct_sequence(node, deep=True))
     if tag == "!literal":
         return loader.construct_scalar(node) if isinstance(node, yaml.ScalarNode) else _construct_plain(loader, node)
@@ -155,6 +171,17 @@ def clear_cache() -> None:
     _CACHE.clear()
 
 
+def _unquote(value: Any) -> Any:
+    """python-hcl2 keeps the quotes of string literals; tfvars values are plain strings to Atmos."""
+    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
+        return value[1:-1]
+    if isinstance(value, dict):
+        return {_unquote(k): _unquote(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unquote(v) for v in value]
+    return value
+
+
 def include(spec: str, current_file: Path, *, raw: bool = False, line: int | None = None) -> Any:
     """Resolve ``!include path [expr]``: ``./``/``../`` relative to the manifest, else the working directory."""
     parts = spec.split(None, 1)
@@ -185,7 +212,7 @@ def include(spec: str, current_file: Path, *, raw: bool = False, line: int | Non
         import hcl2
 
         try:
-            return hcl2.loads(text)
+            return _unquote(hcl2.loads(text))
         except Exception as exc:  # noqa: BLE001 - hcl2 raises lark errors of many kinds
             raise ConfigError(f"invalid HCL: {exc}", file=path) from None
     return text
