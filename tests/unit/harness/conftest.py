@@ -56,3 +56,24 @@ def write_repo(tmp_path: Path) -> WriteRepo:
         return tmp_path
 
     return write
+
+
+@pytest.fixture
+def example_copy(tmp_path: Path) -> Path:
+    """A private copy of the example repository (atmos.yaml, stacks/, components/) to break on purpose."""
+    import shutil
+
+    dest = tmp_path / "example"
+    dest.mkdir()
+    shutil.copy2(REPO / "atmos.yaml", dest / "atmos.yaml")
+    shutil.copytree(REPO / "stacks", dest / "stacks")
+    shutil.copytree(REPO / "components", dest / "components",
+                    ignore=shutil.ignore_patterns(".terraform", "*.tfstate*", ".terraform.lock.hcl"))
+    return dest
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    """Replace one exact snippet in a file (fails loudly if the snippet is not there)."""
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1))
