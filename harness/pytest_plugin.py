@@ -61,6 +61,12 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_UNDETERMINED_KEY] = []
 
 
+def pytest_unconfigure(config: pytest.Config) -> None:
+    session = config.stash.get(_SESSION_KEY, None)
+    if session is not None:
+        session.close()
+
+
 def _session(config: pytest.Config) -> HarnessSession:
     return config.stash[_SESSION_KEY]
 

@@ -13,7 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from harness.atmos import Instance, Resolver, load_config
-from harness.errors import ConfigError
+from harness.atmos.functions import TerraformRef, split_function
+from harness.engines import BatchEngine, Engine, PlanCache, PlanRequest, cache_key, make_engine
+from harness.errors import HarnessError
+from harness.plan import Plan
+from harness.terraform import ModuleConfig, load_module
 
 
 @dataclass(frozen=True)
@@ -80,12 +84,36 @@ class HarnessSession:
 
     def header(self) -> str:
         stacks = {i.stack for i in self.selected}
-        engine = self.engine_choice()
-        return (f"harness: base={self.resolver.config.base_path} engine={engine} "
+        engine, reason = self.engine
+        binary = getattr(engine, "binary", None)
+        used = f" binary={binary}" if binary else ""
+        return (f"harness: engine={engine.name} ({reason}){used} base={self.resolver.config.base_path} "
                 f"stacks={len(stacks)} instances={len(self.selected)}")
 
-    def engine_choice(self) -> str:
-        return self.options.engine
+    @cached_property
+    def engine(self) -> tuple[Engine, str]:
+        """The engine and why it was chosen (``auto`` explains its pick)."""
+        name = self.options.engine
+        if name == "auto" and self.options.plans_dir is not None:
+            name = "recorded"
+        dirs = sorted({i.component_path for i in self.selected})
+        return make_engine(name, plans_dir=self.options.plans_dir, binary=self.options.terraform,
+                           component_dirs=dirs)
+
+    @cached_property
+    def cache(self) -> PlanCache | None:
+        if (self.options.cache or "").lower() == "off":
+            return None
+        if self.options.cache:
+            return PlanCache(directory=self.options.cache)
+        return PlanCache(self.resolver.config.base_path)
+
+    def close(self) -> None:
+        """Stop engine workers (tfparse child, temporary copies)."""
+        if "engine" in self.__dict__:
+            close = getattr(self.engine[0], "close", None)
+            if callable(close):
+                close()
 
     def describe_for_failure(self, instance_id: str) -> str:
         """Where an instance's values came from: the stack manifest and its import chain."""
@@ -103,8 +131,94 @@ class HarnessSession:
             lines.append("values set by: " + ", ".join(deps))
         return "\n".join(lines)
 
-    def plan(self, instance: Instance) -> Any:
-        raise ConfigError("no plan engine configured yet")
+    def request(self, instance: Instance) -> PlanRequest:
+        """What the engines need of an instance; values only known after apply are left unset."""
+        variables = {k: v for k, v in instance.vars.items() if not _deferred(v)}
+        return PlanRequest(
+            stack=instance.stack,
+            component=instance.component,
+            component_dir=instance.component_path,
+            variables=variables,
+            region=_str(instance.vars.get("region")),
+            account_id=account_id(instance),
+            workspace=instance.workspace or "default",
+        )
 
-    def component(self, instance: Instance) -> Any:
-        raise ConfigError("component parsing not available yet")
+    def plan(self, instance: Instance) -> Plan:
+        """The instance's plan; the first call plans every selected instance in one batch."""
+        results = self.__dict__.setdefault("_plans", {})
+        if instance.id not in results:
+            batch = [instance] + [i for i in self.selected if i.id not in results and i.id != instance.id]
+            results.update(self._plan_batch(batch))
+        result = results[instance.id]
+        if isinstance(result, Exception):
+            raise result
+        plan: Plan = result
+        return plan
+
+    def _plan_batch(self, instances: list[Instance]) -> dict[str, Plan | Exception]:
+        engine, _ = self.engine
+        version = getattr(engine, "version", None)
+        out: dict[str, Plan | Exception] = {}
+        todo: list[tuple[Instance, PlanRequest, str]] = []
+        for inst in instances:
+            req = self.request(inst)
+            key = cache_key(req, engine.name, version) if self.cache is not None else ""
+            cached = self.cache.get(key) if self.cache is not None else None
+            if cached is not None:
+                self.cache.hits += 1  # type: ignore[union-attr]
+                out[inst.id] = cached
+            else:
+                todo.append((inst, req, key))
+        if not todo:
+            return out
+        if isinstance(engine, BatchEngine) or hasattr(engine, "plan_many"):
+            results: list[Plan | Exception] = engine.plan_many([r for _, r, _ in todo])  # type: ignore[attr-defined]
+        else:
+            results = []
+            for _, req, _ in todo:
+                try:
+                    results.append(engine.plan(req))
+                except HarnessError as exc:
+                    results.append(exc)
+        for (inst, _, key), result in zip(todo, results, strict=True):
+            out[inst.id] = result
+            if self.cache is not None and isinstance(result, Plan):
+                self.cache.misses += 1
+                self.cache.put(key, result)
+        return out
+
+    def component(self, instance: Instance) -> ModuleConfig:
+        """The component's Terraform configuration (variables, outputs, resources, providers)."""
+        return load_module(instance.component_path)
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _deferred(value: Any) -> bool:
+    if isinstance(value, TerraformRef):
+        return True
+    if isinstance(value, str):
+        return split_function(value) is not None
+    if isinstance(value, dict):
+        return any(_deferred(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_deferred(v) for v in value)
+    return False
+
+
+def account_id(instance: Instance) -> str | None:
+    """The instance's AWS account id from the usual places (vars.account_id, settings.account.id, ...)."""
+    settings = instance.settings
+    candidates = [
+        instance.vars.get("account_id"),
+        settings.get("account_id"),
+        (settings.get("account") or {}).get("id") if isinstance(settings.get("account"), dict) else None,
+        (settings.get("aws") or {}).get("account_id") if isinstance(settings.get("aws"), dict) else None,
+    ]
+    for value in candidates:
+        if isinstance(value, (str, int)) and str(value).isdigit() and len(str(value)) == 12:
+            return str(value)
+    return None

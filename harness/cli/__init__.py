@@ -9,6 +9,7 @@ import click
 from harness import __version__
 from harness.cli.common import run_guarded
 from harness.cli.describe import describe
+from harness.cli.plan import plan
 from harness.cli.validate import validate
 
 
@@ -25,6 +26,7 @@ def cli() -> None:
 
 cli.add_command(describe)
 cli.add_command(validate)
+cli.add_command(plan)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -57,7 +57,7 @@ class Unknown:
     def __hash__(self) -> int:
         return hash((Unknown, self.reason, self.ref))
 
-    def __bool__(self) -> bool:  # noqa: PLE0304 - never returns: truth of an Unknown is undetermined
+    def __bool__(self) -> bool:
         self._undetermined()
 
     def __lt__(self, other: object) -> bool:
@@ -65,7 +65,7 @@ class Unknown:
 
     __le__ = __gt__ = __ge__ = __lt__
 
-    def __len__(self) -> int:  # noqa: PLE0303 - never returns
+    def __len__(self) -> int:
         self._undetermined()
 
     def __iter__(self) -> Iterator[Any]:

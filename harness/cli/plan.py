@@ -1,0 +1,67 @@
+"""``harness plan``: the normalized plan of one instance, or of a recorded plan JSON file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from harness.cli.common import base_path_option
+from harness.engines import load_plan_file
+from harness.errors import ConfigError
+from harness.plan import Plan
+from harness.session import HarnessSession, SessionOptions
+
+
+def _table(plan: Plan) -> str:
+    rows = [("ADDRESS", "ACTIONS", "UNKNOWN", "SOURCE")]
+    for res in plan.resources():
+        source = str(res.source) if res.source else ""
+        rows.append((res.address, ",".join(res.actions), str(len(res.unknown)), source))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
+    lines.append("")
+    lines.append(f"{plan.stack}/{plan.component}: engine={plan.engine} complete={str(plan.complete).lower()} "
+                 f"resources={len(plan.addresses)} outputs={len(plan.outputs)}")
+    for deferred in plan.unexpanded:
+        lines.append(f"unexpanded: {deferred.address}: {deferred.reason}")
+    for deferred in plan.conditional:
+        lines.append(f"conditional: {deferred.address}: {deferred.reason}")
+    return "\n".join(lines)
+
+
+@click.command("plan")
+@click.argument("component", required=False)
+@click.option("-s", "--stack", default=None, help="Stack of the component.")
+@click.option("--engine", type=click.Choice(["auto", "static", "terraform", "recorded"]), default="auto",
+              show_default=True, help="How the plan is made.")
+@click.option("--plans-dir", type=click.Path(path_type=Path), default=None,
+              help="Recorded plans: DIR/<stack>/<component>.json.")
+@click.option("--plan-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Normalize this plan JSON file (terraform show -json) instead of planning.")
+@click.option("--terraform", "binary", default=None, help="Terraform or OpenTofu binary.")
+@click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True)
+@base_path_option
+def plan(component: str | None, stack: str | None, engine: str, plans_dir: Path | None, plan_file: Path | None,
+         binary: str | None, fmt: str, base_path: Path | None) -> None:
+    """Print the normalized plan of COMPONENT in STACK (unknown values marked as unknown).
+
+    With --plan-file, normalize a recorded plan JSON instead; no Atmos repository is needed then.
+    """
+    if plan_file is not None:
+        result = load_plan_file(plan_file, stack=stack or "", component=component or plan_file.stem)
+    else:
+        if component is None or stack is None:
+            raise ConfigError("give COMPONENT and -s STACK, or --plan-file FILE")
+        session = HarnessSession(SessionOptions(base_path=base_path, start=Path.cwd(), engine=engine,
+                                                plans_dir=plans_dir, terraform=binary, cache="off"))
+        try:
+            instance = session.resolver.instance(component, stack)
+            result = session.plan(instance)
+        finally:
+            session.close()
+    if fmt == "json":
+        click.echo(json.dumps(result.to_json(), indent=2, sort_keys=True))
+    else:
+        click.echo(_table(result))

@@ -1,0 +1,141 @@
+"""On-disk plan cache shared by pytest-xdist workers.
+
+A plan is stored under a key hashing every input that can change it: the content of every
+file of the component (and of the local modules it calls outside its folder, and of the
+installed modules under ``.terraform/modules``), the instance's variables and context
+(stack, component, region, account, partition, workspace), the engine name, the binary
+version (terraform engine) and the harness version. Writers hold a per-key file lock and
+write atomically (temporary file + ``os.replace``), so a reader never sees half a file and
+two workers never plan the same instance twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from filelock import FileLock
+
+from harness import __version__
+from harness.engines._sources import SKIP_DIRS, external_dirs, module_tree
+from harness.engines.base import Engine, PlanRequest
+from harness.errors import HarnessError
+from harness.plan import Plan
+
+DEFAULT_SUBDIR = Path(".harness-cache") / "plans"
+
+
+def _hash_tree(digest: hashlib._Hash, directory: Path, label: str) -> None:
+    for dirpath, dirnames, filenames in os.walk(directory):
+        rel = os.path.relpath(dirpath, directory)
+        if rel == ".terraform":
+            dirnames[:] = [d for d in dirnames if d == "modules"]
+        else:
+            dirnames[:] = [d for d in dirnames if d not in SKIP_DIRS or (rel == "." and d == ".terraform")]
+        dirnames.sort()
+        for name in sorted(filenames):
+            if name.endswith((".tfstate", ".tfstate.backup")):
+                continue
+            path = Path(dirpath) / name
+            digest.update(f"{label}/{os.path.normpath(os.path.join(rel, name))}\0".encode())
+            digest.update(path.read_bytes())
+            digest.update(b"\0")
+
+
+def cache_key(request: PlanRequest, engine: str, binary_version: str | None = None) -> str:
+    """The hash of every input of a plan."""
+    digest = hashlib.sha256()
+    context = {
+        "harness": __version__, "engine": engine, "binary": binary_version,
+        "stack": request.stack, "component": request.component, "region": request.region,
+        "account_id": request.account_id, "partition": request.partition, "workspace": request.workspace,
+        "variables": request.variables,
+    }
+    digest.update(json.dumps(context, sort_keys=True, default=str).encode())
+    component = Path(request.component_dir).resolve()
+    _hash_tree(digest, component, ".")
+    try:
+        externals = external_dirs(component, module_tree(component))
+    except HarnessError:
+        externals = []
+    for ext in externals:
+        _hash_tree(digest, (component / ext).resolve(), ext)
+    return digest.hexdigest()
+
+
+class PlanCache:
+    """Plans on disk under ``root/.harness-cache/plans`` (or an explicit folder)."""
+
+    def __init__(self, root: str | Path = ".", *, directory: str | Path | None = None) -> None:
+        self.directory = Path(directory) if directory is not None else Path(root) / DEFAULT_SUBDIR
+        self.hits = 0
+        self.misses = 0
+
+    def _path(self, key: str) -> Path:
+        return self.directory / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> Plan | None:
+        """The cached plan, or None (a corrupt entry counts as absent)."""
+        path = self._path(key)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            return None
+        try:
+            return Plan.from_json(data)
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def put(self, key: str, plan: Plan) -> None:
+        """Store atomically: a temporary file in the same folder, then ``os.replace``."""
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(plan.to_json(), fh, sort_keys=True)
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+    def lock(self, key: str) -> FileLock:
+        """The per-key lock that serializes planning one instance across processes."""
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return FileLock(str(path) + ".lock")
+
+    def get_or_plan(self, request: PlanRequest, engine: Engine, binary_version: str | None = None) -> Plan:
+        """The cached plan, or plan it with ``engine`` and store it (one planner per key)."""
+        key = cache_key(request, engine.name, binary_version)
+        plan = self.get(key)
+        if plan is not None:
+            self.hits += 1
+            return plan
+        with self.lock(key):
+            plan = self.get(key)
+            if plan is not None:
+                self.hits += 1
+                return plan
+            self.misses += 1
+            plan = engine.plan(request)
+            self.put(key, plan)
+            return plan
+
+
+class CachedEngine:
+    """An engine whose plans go through a PlanCache."""
+
+    def __init__(self, engine: Engine, cache: PlanCache, binary_version: str | None = None) -> None:
+        self.engine = engine
+        self.cache = cache
+        self.name = engine.name
+        self.binary_version = binary_version if binary_version is not None else getattr(engine, "version", None)
+
+    def plan(self, request: PlanRequest) -> Plan:
+        """Cached plan of one instance."""
+        return self.cache.get_or_plan(request, self.engine, self.binary_version)

@@ -1,0 +1,92 @@
+"""The terraform engine with a real binary (HARNESS_TERRAFORM) on a provider-free component."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from harness.engines import make_engine
+from harness.engines.auto import choose_engine
+from harness.engines.static import StaticEngine
+from harness.engines.terraform import TerraformEngine, find_binary, terraform_usable
+from harness.errors import EvaluationError
+
+from ._helpers import FIXTURES, request
+
+BINARY = os.environ.get("HARNESS_TERRAFORM")
+needs_binary = pytest.mark.skipif(
+    not BINARY or not Path(BINARY).is_file(),
+    reason="HARNESS_TERRAFORM does not name a terraform/tofu binary (CI installs terraform 1.0.3 there)",
+)
+VARS = {"name": "demo", "azs": ["us-east-1a", "us-east-1b"]}
+
+
+@pytest.fixture(scope="module")
+def engine() -> Iterator[TerraformEngine]:
+    with TerraformEngine(BINARY) as eng:
+        yield eng
+
+
+@needs_binary
+def test_plan_provider_free_component(engine: TerraformEngine) -> None:
+    before = sorted(p.name for p in (FIXTURES / "provider_free").iterdir())
+    plan = engine.plan(request("provider_free", VARS))
+    assert plan.engine == "terraform" and plan.complete
+    assert plan.outputs == {"name": "DEMO", "secret": "hunter2",
+                            "subnets": {"us-east-1a": "10.0.0.0/24", "us-east-1b": "10.0.1.0/24"}}
+    assert plan.output_sensitive == frozenset({"secret"})
+    assert plan.variables["azs"] == ["us-east-1a", "us-east-1b"]
+    assert sorted(p.name for p in (FIXTURES / "provider_free").iterdir()) == before  # no .terraform, no override
+
+
+@needs_binary
+def test_second_plan_reuses_the_init(engine: TerraformEngine) -> None:
+    plan = engine.plan(request("provider_free", {"name": "other"}))
+    assert plan.outputs["name"] == "OTHER"
+    assert len(engine._inited) == 1
+
+
+@needs_binary
+def test_static_and_terraform_agree(engine: TerraformEngine) -> None:
+    with StaticEngine() as static:
+        expected = static.plan(request("provider_free", VARS))
+    actual = engine.plan(request("provider_free", VARS))
+    assert expected.outputs == actual.outputs
+    assert expected.output_sensitive == actual.output_sensitive
+
+
+@needs_binary
+def test_plan_failure_is_an_evaluation_error(engine: TerraformEngine) -> None:
+    with pytest.raises(EvaluationError) as info:
+        engine.plan(request("provider_free", {"azs": "not-a-list"}))
+    assert "core-euw1-dev/provider_free: terraform plan failed" in str(info.value)
+
+
+@needs_binary
+def test_usable_and_auto() -> None:
+    assert BINARY is not None
+    ok, reason = terraform_usable(BINARY, FIXTURES / "provider_free")
+    assert ok and reason.startswith("terraform ")
+    ok, reason = terraform_usable(BINARY, FIXTURES / "iam")
+    assert not ok and "registry.terraform.io/hashicorp/aws" in reason and "not available offline" in reason
+    assert choose_engine([FIXTURES / "provider_free"], BINARY)[0] == "terraform"
+    name, why = choose_engine([FIXTURES / "provider_free", FIXTURES / "iam"], BINARY)
+    assert name == "static" and why.startswith("iam: ")
+    eng, why = make_engine("auto", binary=BINARY, component_dirs=[FIXTURES / "provider_free"])
+    assert isinstance(eng, TerraformEngine) and why.startswith("terraform ")
+    eng.close()
+
+
+def test_no_binary_means_static(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("HARNESS_TERRAFORM", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert find_binary() is None
+    assert terraform_usable(None, FIXTURES / "provider_free") == (
+        False, "no terraform or tofu binary (set HARNESS_TERRAFORM or put one on PATH)")
+    name, why = choose_engine([FIXTURES / "provider_free"])
+    assert name == "static" and "no terraform" in why
+    with pytest.raises(EvaluationError):
+        TerraformEngine()
