@@ -14,7 +14,7 @@ import pytest
 
 from harness.atmos import Instance, Resolver
 from harness.errors import HarnessError
-from harness.plan import Plan, Undetermined
+from harness.plan import Plan, Resource, Undetermined
 from harness.session import HarnessSession, SessionOptions
 
 _SESSION_KEY = pytest.StashKey[HarnessSession]()
@@ -98,10 +98,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         instances = session.instances_of(marker.args[0])
     except HarnessError as exc:
         raise pytest.UsageError(f"harness: {exc}") from None
+    per_stack: dict[str, int] = {}
+    for inst in instances:
+        per_stack[inst.stack] = per_stack.get(inst.stack, 0) + 1
     metafunc.parametrize(
         "harness_instance_id",
         [i.id for i in instances],
-        ids=[i.stack for i in instances],
+        ids=[i.stack if per_stack[i.stack] == 1 else f"{i.stack}:{i.component}" for i in instances],
         indirect=True,
     )
 
@@ -157,11 +160,35 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             report.outcome = "skipped"
             report.longrepr = (str(item.path), item.location[1] or 0, message)
         item.config.stash[_UNDETERMINED_KEY].append(f"{item.nodeid}: {message}")
-    if report.failed and "harness_instance_id" in getattr(item, "funcargs", {}):
+    if report.failed and call.when == "call" and "harness_instance_id" in getattr(item, "funcargs", {}):
         session = _session(item.config)
-        context = session.describe_for_failure(str(item.funcargs["harness_instance_id"]))
-        report.sections.append(("harness", context))
+        instance_id = str(item.funcargs["harness_instance_id"])
+        try:
+            folder = session.resolver.config.relative(session.instance(instance_id).component_path)
+        except HarnessError:
+            folder = ""
+        lines = _resources_in_failure(call, folder)
+        try:
+            lines.append(session.describe_for_failure(instance_id))
+        except HarnessError as exc:
+            lines.append(f"(no instance context: {exc})")
+        report.sections.append(("harness", "\n".join(lines)))
     return report  # type: ignore[return-value]
+
+
+def _resources_in_failure(call: pytest.CallInfo[None], folder: str) -> list[str]:
+    """Addresses and ``.tf`` locations of the plan resources the failing test was looking at."""
+    if call.excinfo is None:
+        return []
+    found: dict[str, str] = {}
+    for entry in call.excinfo.traceback:
+        for value in entry.frame.f_locals.values():
+            candidates = value if isinstance(value, (list, tuple)) else [value]
+            for candidate in candidates[:50]:
+                if isinstance(candidate, Resource):
+                    where = f"{folder}/{candidate.source}" if candidate.source and folder else str(candidate.source or "")
+                    found.setdefault(candidate.address, where)
+    return [f"resource {address}" + (f" ({source})" if source else "") for address, source in sorted(found.items())]
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
