@@ -90,9 +90,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if not marker.args or not isinstance(marker.args[0], str):
         raise pytest.UsageError(f"{metafunc.definition.nodeid}: use @pytest.mark.component('<name>')")
     if "harness_instance_id" not in metafunc.fixturenames:
-        raise pytest.UsageError(
-            f"{metafunc.definition.nodeid}: a component test must use the 'instance' or 'plan' fixture"
-        )
+        return  # a test in a marked module that needs no instance runs once
     session = _session(metafunc.config)
     try:
         instances = session.instances_of(marker.args[0])
