@@ -6,7 +6,7 @@ pytest's hooks (parametrization, skips, report sections, the terminal summary).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
@@ -150,17 +150,20 @@ def component(harness_session: HarnessSession, instance: Instance) -> Any:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-    report: pytest.TestReport = yield
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
     if call.excinfo is not None and call.excinfo.errisinstance(Undetermined):
         message = str(call.excinfo.value)
         if not item.config.getoption("harness_strict_unknowns"):
             report.outcome = "skipped"
             report.longrepr = (str(item.path), item.location[1] or 0, message)
         item.config.stash[_UNDETERMINED_KEY].append(f"{item.nodeid}: {message}")
-    if report.failed and call.when == "call" and "harness_instance_id" in getattr(item, "funcargs", {}):
+    funcargs: dict[str, Any] = getattr(item, "funcargs", {})
+    if report.failed and call.when == "call" and "harness_instance_id" in funcargs:
         session = _session(item.config)
-        instance_id = str(item.funcargs["harness_instance_id"])
+        instance_id = str(funcargs["harness_instance_id"])
         try:
             folder = session.resolver.config.relative(session.instance(instance_id).component_path)
         except HarnessError:
@@ -171,7 +174,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         except HarnessError as exc:
             lines.append(f"(no instance context: {exc})")
         report.sections.append(("harness", "\n".join(lines)))
-    return report  # type: ignore[return-value]
+    return report
 
 
 def _resources_in_failure(call: pytest.CallInfo[None], folder: str) -> list[str]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from harness.atmos import Instance, Resolver, load_config
 from harness.atmos.functions import TerraformRef, split_function
-from harness.engines import BatchEngine, Engine, PlanCache, PlanRequest, cache_key, make_engine
+from harness.engines import Engine, PlanCache, PlanRequest, cache_key, make_engine
 from harness.errors import HarnessError
 from harness.plan import Plan
 from harness.terraform import ModuleConfig, load_module
@@ -172,8 +172,9 @@ class HarnessSession:
                 todo.append((inst, req, key))
         if not todo:
             return out
-        if isinstance(engine, BatchEngine) or hasattr(engine, "plan_many"):
-            results: list[Plan | Exception] = engine.plan_many([r for _, r, _ in todo])  # type: ignore[attr-defined]
+        plan_many = getattr(engine, "plan_many", None)
+        if callable(plan_many):
+            results: list[Plan | Exception] = list(plan_many([r for _, r, _ in todo]))
         else:
             results = []
             for _, req, _ in todo:

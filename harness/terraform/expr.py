@@ -366,7 +366,7 @@ class Evaluator:
         if isinstance(value, bool):
             return value
         if value in ("true", "false"):
-            return value == "true"
+            return bool(value == "true")
         raise EvalError(f"{value!r} is not a bool")
 
     def _binary(self, op: str, left: Node, right: Node, env: Mapping[str, Any]) -> Any:
