@@ -6,6 +6,7 @@ pytest's hooks (parametrization, skips, report sections, the terminal summary).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ import pytest
 from harness.atmos import Instance, Resolver
 from harness.errors import HarnessError
 from harness.plan import Plan, Resource, Undetermined
+from harness.select import affected_instances, assign_shards, load_durations, parse_shard
 from harness.session import HarnessSession, SessionOptions
 
 _SESSION_KEY = pytest.StashKey[HarnessSession]()
@@ -42,6 +44,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="Let stacks run !exec shell commands.")
     group.addoption("--harness-cache", dest="harness_cache", default=None,
                     help="Plan cache folder (default: <repo>/.harness-cache); 'off' disables it.")
+    group.addoption("--affected-since", dest="harness_affected_since", default=None, metavar="REF",
+                    help="Only run tests of instances affected since this git ref (and dependents).")
+    group.addoption("--shard", dest="harness_shard", default=None, metavar="K/N",
+                    help="Run shard K of N (deterministic; balanced by --durations-file when present).")
+    group.addoption("--durations-file", dest="harness_durations_file", default=None,
+                    help="Recorded seconds per instance/test for balancing shards "
+                         "(default: .harness-durations.json at the rootdir, if present).")
+    group.addoption("--store-durations", dest="harness_store_durations", default=None, metavar="PATH",
+                    help="Write the seconds each instance/test took, for balancing later shards.")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -69,6 +80,77 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 def _session(config: pytest.Config) -> HarnessSession:
     return config.stash[_SESSION_KEY]
+
+
+def _item_key(item: pytest.Item) -> tuple[str, bool]:
+    """The unit that selection and sharding move around: the instance, else the test itself."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and "harness_instance_id" in callspec.params:
+        return str(callspec.params["harness_instance_id"]), True
+    return item.nodeid, False
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Apply --affected-since and --shard (in that order) by deselecting items."""
+    keep = list(items)
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    notes: list[str] = []
+    since = config.getoption("harness_affected_since")
+    if since:
+        harness = _session(config)
+        result = affected_instances(harness.resolver.config, since, allow_exec=harness.options.allow_exec)
+        if not result.decided:
+            notes.append(f"harness: {result.note}")
+        else:
+            selected = []
+            for item in keep:
+                key, is_instance = _item_key(item)
+                if (key in result.instances) if is_instance else (result.harness_changed or result.stacks_changed):
+                    selected.append(item)
+            notes.append(f"harness: --affected-since {since}: {len(result.instances)} affected instance(s), "
+                         f"{len(selected)}/{len(keep)} tests selected"
+                         + ("; harness changed: its own tests run" if result.harness_changed else ""))
+            for instance_id, reasons in sorted(result.instances.items()):
+                notes.append(f"  {instance_id}: {', '.join(reasons)}")
+            keep = selected
+    shard = config.getoption("harness_shard")
+    if shard:
+        k, n = parse_shard(shard)
+        durations_path = config.getoption("harness_durations_file")
+        default_path = config.rootpath / ".harness-durations.json"
+        durations = load_durations(Path(durations_path) if durations_path else default_path)
+        shards = assign_shards([_item_key(i)[0] for i in keep], n, durations)
+        kept = [i for i in keep if shards[_item_key(i)[0]] == k]
+        notes.append(f"harness: shard {k}/{n}: {len(kept)}/{len(keep)} tests"
+                     + (" (balanced by recorded durations)" if durations else ""))
+        keep = kept
+    if len(keep) != len(items):
+        dropped = [i for i in items if i not in set(keep)]
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+    if reporter is not None:
+        for note in notes:
+            reporter.write_line(note)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call":
+        _DURATIONS.append((report.nodeid, report.duration))
+
+
+_DURATIONS: list[tuple[str, float]] = []
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    path = session.config.getoption("harness_store_durations")
+    if not path or hasattr(session.config, "workerinput"):
+        return
+    by_key: dict[str, float] = {}
+    keys = {item.nodeid: _item_key(item)[0] for item in session.items}
+    for nodeid, seconds in _DURATIONS:
+        key = keys.get(nodeid, nodeid)
+        by_key[key] = by_key.get(key, 0.0) + seconds
+    Path(path).write_text(json.dumps(dict(sorted(by_key.items())), indent=1))
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

@@ -502,7 +502,9 @@ def affected(
             changed_files=changed,
             config=head_cfg,
             repo_root=head_root,
-            cwd=head_root / config.cwd.relative_to(repo) if _is_under(config.cwd, repo) else config.cwd,
+            # Atmos resolves file/folder dependencies from the working directory; outside the
+            # repository that means nothing, so the repository's base path stands in for it.
+            cwd=head_root / (config.cwd if _is_under(config.cwd, repo) else config.base_path).relative_to(repo),
             include_settings=include_settings,
             include_dependents=include_dependents,
             exclude_locked=exclude_locked,

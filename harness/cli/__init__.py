@@ -7,6 +7,7 @@ import sys
 import click
 
 from harness import __version__
+from harness.cli.affected import affected
 from harness.cli.common import run_guarded
 from harness.cli.describe import describe
 from harness.cli.plan import plan
@@ -27,6 +28,7 @@ def cli() -> None:
 cli.add_command(describe)
 cli.add_command(validate)
 cli.add_command(plan)
+cli.add_command(affected)
 
 
 def main(argv: list[str] | None = None) -> None:

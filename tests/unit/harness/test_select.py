@@ -1,0 +1,134 @@
+"""Affected selection on real git repositories, and deterministic sharding."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.atmos import load_config
+from harness.select import affected_instances, assign_shards, parse_shard
+from harness.errors import HarnessError
+from tests.unit.harness.conftest import REPO, edit, run_cli
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
+
+
+@pytest.fixture
+def git_example(example_copy: Path) -> Path:
+    """The example repository as a git repo with one commit."""
+    _git(example_copy, "init", "-q", "-b", "main")
+    _git(example_copy, "-c", "user.email=t@example.com", "-c", "user.name=t", "add", "-A")
+    _git(example_copy, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "-m", "base")
+    return example_copy
+
+
+def _affected(repo: Path) -> dict[str, list[str]]:
+    result = affected_instances(load_config(repo), "main")
+    assert result.decided, result.note
+    return result.instances
+
+
+def test_nothing_changed_nothing_affected(git_example: Path) -> None:
+    assert _affected(git_example) == {}
+
+
+def test_catalog_file_imported_by_some_stacks_only(git_example: Path) -> None:
+    edit(git_example / "stacks/catalog/guardduty.yaml", "FIFTEEN_MINUTES", "ONE_HOUR")
+    affected = _affected(git_example)
+    assert set(affected) == {"core-ue1-security/guardduty"}
+    assert affected["core-ue1-security/guardduty"] == ["stack.vars", "manifest stacks/catalog/guardduty.yaml"]
+
+
+def test_component_folder_change_affects_every_instance_of_it(git_example: Path) -> None:
+    with (git_example / "components/terraform/budgets/main.tf").open("a") as fh:
+        fh.write("\n# a comment is still a change to the component\n")
+    affected = _affected(git_example)
+    assert set(affected) == {"core-ue1-log-archive/budgets", "plat-ue1-dev/budgets", "plat-ue1-staging/budgets",
+                             "plat-ue1-prod/budgets"}
+    assert all(r == ["component"] for r in affected.values())
+
+
+def test_stack_change_affects_its_instances_and_their_dependents(git_example: Path) -> None:
+    edit(git_example / "stacks/orgs/acme/plat/dev/us-east-1.yaml", "10.10.0.0/16", "10.11.0.0/16")
+    affected = _affected(git_example)
+    assert affected["plat-ue1-dev/vpc"][0] == "stack.vars"
+    assert "dependent of plat-ue1-dev/vpc" in affected["plat-ue1-dev/security-group/web"]
+    assert not any(i.startswith(("plat-ue1-prod", "core-")) for i in affected), affected
+
+
+def test_comment_only_change_in_a_stack_manifest_is_still_reported(git_example: Path) -> None:
+    path = git_example / "stacks/orgs/acme/plat/staging/us-east-1.yaml"
+    path.write_text("# reviewed\n" + path.read_text())
+    affected = _affected(git_example)
+    assert affected and all(i.startswith("plat-ue1-staging/") or "dependent of" in " ".join(r)
+                            for i, r in affected.items())
+    assert any("manifest stacks/orgs/acme/plat/staging/us-east-1.yaml" in r
+               for reasons in affected.values() for r in reasons)
+
+
+def test_declared_file_dependency(git_example: Path) -> None:
+    config = git_example / "configs/budget-contacts.json"
+    config.parent.mkdir()
+    config.write_text('{"finops": "finops@acme.example.com"}\n')
+    edit(git_example / "stacks/catalog/budgets.yaml", "      vars:\n",
+         "      dependencies:\n        files: [configs/budget-contacts.json]\n      vars:\n")
+    _git(git_example, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qam", "dep")
+    _git(git_example, "-c", "user.email=t@example.com", "-c", "user.name=t", "add", "-A")
+    _git(git_example, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "file")
+    _git(git_example, "tag", "with-dependency")
+    config.write_text('{"finops": "costs@acme.example.com"}\n')
+    result = affected_instances(load_config(git_example), "with-dependency")
+    affected = result.instances
+    assert set(affected) == {"core-ue1-log-archive/budgets", "plat-ue1-dev/budgets", "plat-ue1-staging/budgets",
+                             "plat-ue1-prod/budgets"}
+    assert all(r == ["file"] for r in affected.values()), affected
+
+
+def test_unreachable_base_says_so_and_decides_nothing(git_example: Path) -> None:
+    result = affected_instances(load_config(git_example), "no-such-branch")
+    assert not result.decided
+    assert "no-such-branch" in result.note and "running everything" in result.note
+
+
+def test_cli_json_lists_reasons(git_example: Path) -> None:
+    edit(git_example / "stacks/catalog/guardduty.yaml", "FIFTEEN_MINUTES", "ONE_HOUR")
+    result = run_cli("affected", "--base", "main", "--format", "json", "--base-path", str(git_example))
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    assert data["decided"] is True
+    assert data["instances"] == [{"stack": "core-ue1-security", "component": "guardduty",
+                                  "reasons": ["stack.vars", "manifest stacks/catalog/guardduty.yaml"]}]
+
+
+def test_pytest_runs_only_affected_instances(git_example: Path) -> None:
+    edit(git_example / "stacks/catalog/guardduty.yaml", "FIFTEEN_MINUTES", "ONE_HOUR")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "tests/unit/components", "--base-path", str(git_example),
+         "--affected-since", "main", "--harness-cache", "off", "-q", "-p", "no:cacheprovider"],
+        cwd=REPO, capture_output=True, text=True, timeout=600, check=False)
+    assert "core-ue1-security/guardduty: stack.vars, manifest stacks/catalog/guardduty.yaml" in proc.stdout
+    assert "2 passed, 149 deselected" in proc.stdout, proc.stdout[-2000:]
+
+
+def test_shards_are_deterministic_disjoint_and_balanced() -> None:
+    keys = [f"stack-{i}/vpc" for i in range(31)]
+    first = assign_shards(keys, 4)
+    assert first == assign_shards(list(reversed(keys)), 4)
+    sizes = sorted(list(first.values()).count(k) for k in range(1, 5))
+    assert sizes[-1] - sizes[0] <= 1
+    durations = {k: (100.0 if k == "stack-0/vpc" else 1.0) for k in keys}
+    weighted = assign_shards(keys, 4, durations)
+    heavy = weighted["stack-0/vpc"]
+    assert [k for k, s in weighted.items() if s == heavy] == ["stack-0/vpc"]
+
+
+@pytest.mark.parametrize("bad", ["0/2", "3/2", "x", "1/0"])
+def test_bad_shard_spec(bad: str) -> None:
+    with pytest.raises(HarnessError, match="--shard"):
+        parse_shard(bad)
