@@ -6,7 +6,7 @@ import os
 
 import nox
 
-nox.options.sessions = ["lint", "tests"]
+nox.options.sessions = ["lint", "check", "tests"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = False
 
@@ -25,6 +25,13 @@ def lint(session: nox.Session) -> None:
     _install(session, "lint")
     session.run("ruff", "check", "harness", "tests", "noxfile.py", "benchmarks")
     session.run("mypy", "--strict", "harness")
+
+
+@nox.session(python=PYTHON)
+def check(session: nox.Session) -> None:
+    """Stack validation, contracts and policies over every instance of the example (harness check)."""
+    _install(session)
+    session.run("harness", "check", *session.posargs)
 
 
 @nox.session(python=PYTHON)

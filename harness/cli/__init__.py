@@ -8,6 +8,7 @@ import click
 
 from harness import __version__
 from harness.cli.affected import affected
+from harness.cli.check import check, policies
 from harness.cli.common import run_guarded
 from harness.cli.describe import describe
 from harness.cli.plan import plan
@@ -29,6 +30,8 @@ cli.add_command(describe)
 cli.add_command(validate)
 cli.add_command(plan)
 cli.add_command(affected)
+cli.add_command(check)
+cli.add_command(policies)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,95 @@
+"""``harness check`` and ``harness policies``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from harness.check import CheckResult, run_check
+from harness.cli.common import base_path_option, progress_printer
+from harness.policy import format_table, load_user_policies
+from harness.policy import to_json as policies_json
+from harness.session import HarnessSession, SessionOptions
+
+_COLUMNS = ("critical", "high", "medium", "low", "info", "contract", "error", "waived", "undetermined")
+
+
+def _print_table(result: CheckResult) -> None:
+    cells = result.matrix()
+    rows = [("STACK", "COMPONENT", *(c.upper() for c in _COLUMNS))]
+    for (stack, component), counts in sorted(cells.items()):
+        rows.append((stack, component, *(str(counts.get(c, 0)) if counts.get(c) else "." for c in _COLUMNS)))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
+
+
+def _print_details(result: CheckResult, folders: dict[tuple[str, str], str]) -> None:
+    for problem in result.problems:
+        click.echo(f"stack problem: {problem}")
+    for contract in result.contracts:
+        click.echo(f"contract: {contract}")
+    for instance_id, error in sorted(result.plan_errors.items()):
+        click.echo(f"plan error: {instance_id}: {error}")
+    for policy_result in result.policies:
+        for error in policy_result.errors:
+            click.echo(f"policy error: {error}")
+    for finding in result.failures():
+        folder = folders.get((finding.stack, finding.component), "")
+        where = f" ({folder}/{finding.source})" if finding.source and folder else (
+            f" ({finding.source})" if finding.source else "")
+        controls = f" [{', '.join(finding.controls)}]" if finding.controls else ""
+        click.echo(f"{finding.severity.name.lower()}: {finding.policy}: {finding.stack}/{finding.component}: "
+                   f"{finding.address or ''}{where}: {finding.message}{controls}")
+    for policy_result in result.policies:
+        for waiver in policy_result.stale:
+            click.echo(f"stale waiver: {policy_result.stack}/{policy_result.component}: {waiver.describe()}")
+
+
+@click.command("check")
+@click.option("--stacks", default=None, help="Only stacks matching these globs (comma-separated).")
+@click.option("--components", default=None, help="Only these components (comma-separated).")
+@click.option("--engine", type=click.Choice(["auto", "static", "terraform", "recorded"]), default="static",
+              show_default=True, help="How plans are made for the policies.")
+@click.option("--plans-dir", type=click.Path(path_type=Path), default=None, help="Recorded plans folder.")
+@click.option("--threshold", type=click.Choice(["critical", "high", "medium", "low", "info"]), default="info",
+              show_default=True, help="Fail on unwaived findings at or above this severity.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--allow-exec", is_flag=True, help="Let stacks run !exec shell commands.")
+@base_path_option
+def check(stacks: str | None, components: str | None, engine: str, plans_dir: Path | None, threshold: str,
+          fmt: str, allow_exec: bool, base_path: Path | None) -> None:
+    """Validate stacks, check contracts and run policies on every instance; exit 1 on any unwaived
+    finding at or above --threshold, any expired waiver, contract breach or stack problem."""
+    session = HarnessSession(SessionOptions(base_path=base_path, start=Path.cwd(), stacks=stacks,
+                                            components=components, engine=engine, plans_dir=plans_dir,
+                                            allow_exec=allow_exec))
+    try:
+        result = run_check(session, threshold=threshold, progress=progress_printer(total_threshold=40))
+        folders = {(i.stack, i.component): session.resolver.config.relative(i.component_path)
+                   for i in session.selected} if not result.problems else {}
+    finally:
+        session.close()
+    if fmt == "json":
+        click.echo(json.dumps(result.to_json(), indent=2, default=str))
+    else:
+        _print_table(result)
+        _print_details(result, folders)
+        instances = len(result.policies)
+        verdict = "passed" if result.ok else "FAILED"
+        click.echo(f"check {verdict}: {instances} instances, {len(result.failures())} failing finding(s), "
+                   f"{len(result.contracts)} contract breach(es), {len(result.problems)} stack problem(s)",
+                   err=not result.ok)
+    if not result.ok:
+        raise click.exceptions.Exit(1)
+
+
+@click.command("policies")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@base_path_option
+def policies(fmt: str, base_path: Path | None) -> None:
+    """Every policy (built-in and the repository's own) with id, severity, title and control ids."""
+    load_user_policies(base_path or Path.cwd())
+    click.echo(policies_json() if fmt == "json" else format_table())
