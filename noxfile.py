@@ -38,7 +38,8 @@ def check(session: nox.Session) -> None:
 def unit(session: nox.Session) -> None:
     """The infrastructure unit layer on the example repository: offline plan tests for every instance."""
     _install(session, "test")
-    session.run("pytest", "tests/unit/components", "tests/unit/stacks", *XDIST, *session.posargs,
+    session.run("pytest", "tests/unit/components", "tests/unit/stacks", "tests/unit/policies", *XDIST,
+                *session.posargs,
                 success_codes=[0, 5])
 
 
@@ -61,6 +62,13 @@ def tests(session: nox.Session) -> None:
     """The project's whole test suite: the harness's own tests and every layer on the example."""
     _install(session, "test")
     session.run("pytest", "tests", *XDIST, *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def harness(session: nox.Session) -> None:
+    """Run any harness command: `nox -s harness -- report merge ...` (used by the CI workflows)."""
+    _install(session)
+    session.run("harness", *session.posargs)
 
 
 @nox.session(python=PYTHON)

@@ -7,6 +7,7 @@ pytest's hooks (parametrization, skips, report sections, the terminal summary).
 from __future__ import annotations
 
 import json
+import platform
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
@@ -15,12 +16,17 @@ import pytest
 
 from harness.atmos import Instance, Resolver
 from harness.errors import HarnessError
+from harness import __version__
 from harness.plan import Plan, Resource, Undetermined
+from harness.policy import PolicyResult
+from harness.report import ReportBuilder
+from harness.report.collect import record_phase, split_instance
 from harness.select import affected_instances, assign_shards, load_durations, parse_shard
 from harness.session import HarnessSession, SessionOptions
 
 _SESSION_KEY = pytest.StashKey[HarnessSession]()
 _UNDETERMINED_KEY = pytest.StashKey[list[str]]()
+_REPORT_KEY = pytest.StashKey[ReportBuilder]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -51,6 +57,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--durations-file", dest="harness_durations_file", default=None,
                     help="Recorded seconds per instance/test for balancing shards "
                          "(default: .harness-durations.json at the rootdir, if present).")
+    group.addoption("--harness-report", dest="harness_report", default=None, metavar="FILE.json",
+                    help="Write the run's report (tests per instance, policy findings, waivers, engine, durations).")
     group.addoption("--store-durations", dest="harness_store_durations", default=None, metavar="PATH",
                     help="Write the seconds each instance/test took, for balancing later shards.")
 
@@ -70,6 +78,8 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.stash[_SESSION_KEY] = HarnessSession(opts)
     config.stash[_UNDETERMINED_KEY] = []
+    if config.getoption("harness_report") and not hasattr(config, "workerinput"):
+        config.stash[_REPORT_KEY] = ReportBuilder(shard=config.getoption("harness_shard"))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -133,15 +143,56 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             reporter.write_line(note)
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.when == "call":
         _DURATIONS.append((report.nodeid, report.duration))
+    builder = _BUILDER[0]
+    if builder is None:
+        return
+    props = dict(report.user_properties)
+    stack, component = split_instance(props.get("harness_instance"))
+    record_phase(builder, report, stack=stack, component=component)
+    if report.when != "call":
+        return
+    if "harness_engine" in props and props.get("harness_instance"):
+        builder.set_engine(str(props["harness_instance"]), str(props["harness_engine"]))
+    builder.add_findings(list(props.get("harness_findings") or []))
+    builder.add_waivers(list(props.get("harness_waivers") or []))
+
+
+_BUILDER: list[ReportBuilder | None] = [None]
 
 
 _DURATIONS: list[tuple[str, float]] = []
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _BUILDER[0] = session.config.stash.get(_REPORT_KEY, None)
+
+
+def _write_report(session: pytest.Session) -> None:
+    builder = session.config.stash.get(_REPORT_KEY, None)
+    path = session.config.getoption("harness_report")
+    if builder is None or not path:
+        return
+    harness = _session(session.config)
+    environment: dict[str, Any] = {"harness": __version__, "python": platform.python_version()}
+    if harness.used:
+        engine = harness.engine[0]
+        environment["engine"] = engine.name
+        environment["terraform"] = getattr(engine, "version", None)
+        environment["base_path"] = str(harness.resolver.config.base_path)
+    builder.set_environment(environment)
+    builder.write(Path(path))
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"harness: report written to {path}")
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _write_report(session)
+    _BUILDER[0] = None
     path = session.config.getoption("harness_store_durations")
     if not path or hasattr(session.config, "workerinput"):
         return
@@ -195,6 +246,7 @@ def harness_instance_id(request: pytest.FixtureRequest) -> str:
     param = getattr(request, "param", None)
     if param is None:
         raise pytest.UsageError(f"{request.node.nodeid}: 'instance'/'plan' need @pytest.mark.component('<name>')")
+    request.node.user_properties.append(("harness_instance", str(param)))
     return str(param)
 
 
@@ -223,6 +275,23 @@ def plan(harness_session: HarnessSession, instance: Instance) -> Plan:
         return harness_session.plan(instance)
     except HarnessError as exc:
         pytest.fail(f"{instance.id}: cannot plan: {exc}", pytrace=False)
+
+
+@pytest.fixture
+def policy_result(harness_session: HarnessSession, instance: Instance, plan: Plan,
+                  request: pytest.FixtureRequest) -> PolicyResult:
+    """The instance's policy evaluation (waivers applied); findings and waivers go into the report."""
+    result = harness_session.policies(instance, plan)
+    props = request.node.user_properties
+    props.append(("harness_engine", plan.engine))
+    props.append(("harness_findings", [f.to_json() for f in result.findings]))
+    waivers = [{**w.to_json(), "status": "stale"} for w in result.stale]
+    for finding in result.findings:
+        if finding.waiver is not None:
+            status = "expired" if finding.policy == "waiver.expired" else "used"
+            waivers.append({**finding.waiver.to_json(), "status": status})
+    props.append(("harness_waivers", waivers))
+    return result
 
 
 @pytest.fixture

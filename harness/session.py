@@ -17,6 +17,7 @@ from harness.atmos.functions import TerraformRef, split_function
 from harness.engines import Engine, PlanCache, PlanRequest, cache_key, make_engine
 from harness.errors import HarnessError
 from harness.plan import Plan
+from harness.policy import PolicyResult, evaluate_instance, load_user_policies
 from harness.terraform import ModuleConfig, load_module
 
 
@@ -75,8 +76,15 @@ class HarnessSession:
         return result
 
     def instances_of(self, component: str) -> list[Instance]:
-        """Selected instances of a component, by Atmos name or Terraform folder."""
-        return [i for i in self.selected if component in (i.component, i.folder)]
+        """Selected instances of a component, by Atmos name or Terraform folder (``*``: every one)."""
+        return [i for i in self.selected if component == "*" or component in (i.component, i.folder)]
+
+    def policies(self, instance: Instance, plan: Plan) -> PolicyResult:
+        """The policy evaluation of one instance (the repository's own policies loaded once)."""
+        if not self.__dict__.get("_user_policies_loaded"):
+            load_user_policies(self.resolver.config.base_path)
+            self.__dict__["_user_policies_loaded"] = True
+        return evaluate_instance(plan, instance)
 
     def instance(self, instance_id: str) -> Instance:
         stack, _, component = instance_id.partition("/")

@@ -12,6 +12,7 @@ from harness.cli.check import check, policies
 from harness.cli.common import run_guarded
 from harness.cli.describe import describe
 from harness.cli.plan import plan
+from harness.cli.report import gate, report
 from harness.cli.validate import validate
 
 
@@ -32,6 +33,8 @@ cli.add_command(plan)
 cli.add_command(affected)
 cli.add_command(check)
 cli.add_command(policies)
+cli.add_command(report)
+cli.add_command(gate)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -11,6 +11,7 @@ from harness.check import CheckResult, run_check
 from harness.cli.common import base_path_option, progress_printer
 from harness.policy import format_table, load_user_policies
 from harness.policy import to_json as policies_json
+from harness.select import affected_instances
 from harness.session import HarnessSession, SessionOptions
 
 _COLUMNS = ("critical", "high", "medium", "low", "info", "contract", "error", "waived", "undetermined")
@@ -58,15 +59,24 @@ def _print_details(result: CheckResult, folders: dict[tuple[str, str], str]) -> 
               show_default=True, help="Fail on unwaived findings at or above this severity.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--allow-exec", is_flag=True, help="Let stacks run !exec shell commands.")
+@click.option("--affected-since", default=None, metavar="REF",
+              help="Only instances affected since this git ref (everything when that cannot be decided).")
 @base_path_option
 def check(stacks: str | None, components: str | None, engine: str, plans_dir: Path | None, threshold: str,
-          fmt: str, allow_exec: bool, base_path: Path | None) -> None:
+          fmt: str, allow_exec: bool, affected_since: str | None, base_path: Path | None) -> None:
     """Validate stacks, check contracts and run policies on every instance; exit 1 on any unwaived
     finding at or above --threshold, any expired waiver, contract breach or stack problem."""
     session = HarnessSession(SessionOptions(base_path=base_path, start=Path.cwd(), stacks=stacks,
                                             components=components, engine=engine, plans_dir=plans_dir,
                                             allow_exec=allow_exec))
     try:
+        if affected_since:
+            affected = affected_instances(session.resolver.config, affected_since, allow_exec=allow_exec)
+            if affected.decided:
+                session.selected = [i for i in session.selected if i.id in affected.instances]
+                click.echo(f"{len(session.selected)} affected instance(s) since {affected_since}", err=True)
+            else:
+                click.echo(affected.note, err=True)
         result = run_check(session, threshold=threshold, progress=progress_printer(total_threshold=40))
         folders = {(i.stack, i.component): session.resolver.config.relative(i.component_path)
                    for i in session.selected} if not result.problems else {}
