@@ -17,8 +17,9 @@ import pytest
 from harness.atmos import gitrev
 from harness.atmos.affected import describe_affected, go_equal, mark_included_in_dependents, rebase_config
 from harness.errors import HarnessError
+from tests.unit.harness.oracle import ATMOS_CASES
 
-ORACLE = Path(os.environ.get("HARNESS_ATMOS_ORACLE", Path(__file__).resolve().parents[5] / "shared/oracle/atmos"))
+ORACLE = ATMOS_CASES
 
 
 @dataclass

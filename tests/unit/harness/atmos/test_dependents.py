@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,8 +14,9 @@ from harness.atmos.dependents import (
     describe_dependents_recursive,
 )
 from harness.errors import HarnessError
+from tests.unit.harness.oracle import ATMOS_CASES
 
-ORACLE = Path(os.environ.get("HARNESS_ATMOS_ORACLE", Path(__file__).resolve().parents[5] / "shared/oracle/atmos"))
+ORACLE = ATMOS_CASES
 
 
 def comp(
