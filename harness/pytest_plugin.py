@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
+from harness import __version__
 from harness.atmos import Instance, Resolver
 from harness.errors import HarnessError
-from harness import __version__
 from harness.plan import Plan, Resource, Undetermined
 from harness.policy import PolicyResult
 from harness.report import ReportBuilder
@@ -338,7 +338,8 @@ def _resources_in_failure(call: pytest.CallInfo[None], folder: str) -> list[str]
             candidates = value if isinstance(value, (list, tuple)) else [value]
             for candidate in candidates[:50]:
                 if isinstance(candidate, Resource):
-                    where = f"{folder}/{candidate.source}" if candidate.source and folder else str(candidate.source or "")
+                    source = str(candidate.source or "")
+                    where = f"{folder}/{source}" if source and folder else source
                     found.setdefault(candidate.address, where)
     return [f"resource {address}" + (f" ({source})" if source else "") for address, source in sorted(found.items())]
 

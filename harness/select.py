@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.atmos import AtmosConfig, Instance, Resolver
-from harness.atmos import gitrev
+from harness.atmos import AtmosConfig, Instance, Resolver, gitrev
 from harness.atmos.affected import affected as describe_affected
 from harness.atmos.yamlio import load_file
 from harness.errors import HarnessError

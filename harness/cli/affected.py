@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from harness.cli.common import base_path_option
 from harness.atmos import load_config
+from harness.cli.common import base_path_option
 from harness.select import affected_instances
 
 

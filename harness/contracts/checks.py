@@ -73,7 +73,7 @@ def _locate(resolver: Resolver, inst: Instance, var: str) -> tuple[str, int]:
         data = load_file(path) or {}
         for rank, layer in enumerate(layers_of(data, inst.component, bases, "vars")):
             if var in layer and (best is None or rank > best[0] or (rank == best[0] and path == entry.manifest.path)):
-                keys = _layer_keys(rank, inst.component, bases) + (var,)
+                keys = (*_layer_keys(rank, inst.component, bases), var)
                 best = (rank, path, keys)
     if best is None:
         return resolver.config.relative(entry.manifest.path), 0

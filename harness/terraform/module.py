@@ -138,7 +138,8 @@ def _parse(path: Path) -> dict[str, Any]:
     except Exception as exc:  # noqa: BLE001 - lark raises many error types
         line = getattr(exc, "line", None)
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ConfigError(f"HCL syntax error: {first}", file=path, line=line if isinstance(line, int) else None) from None
+        where = line if isinstance(line, int) else None
+        raise ConfigError(f"HCL syntax error: {first}", file=path, line=where) from None
     return data
 
 

@@ -56,7 +56,8 @@ def _check(value: Any, node: Node, path: str) -> list[str]:
             return [f"{_where(path)}{_kind(value)} is not a tuple"]
         if len(value) != len(elems):
             return [f"{_where(path)}tuple needs {len(elems)} elements, got {len(value)}"]
-        return [e for i, (item, t) in enumerate(zip(value, elems, strict=True)) for e in _check(item, t, f"{path}[{i}]")]
+        pairs = enumerate(zip(value, elems, strict=True))
+        return [e for i, (item, t) in pairs for e in _check(item, t, f"{path}[{i}]")]
     if func == "object":
         if not isinstance(value, dict):
             return [f"{_where(path)}{_kind(value)} is not an object"]

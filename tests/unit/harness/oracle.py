@@ -67,9 +67,7 @@ def get_path(data: Any, dotted: str) -> Any:
 def exactly(a: Any, b: Any) -> bool:
     """JSON equality that keeps int, float, bool and str apart."""
     if type(a) is not type(b):
-        if isinstance(a, list) and isinstance(b, list):
-            pass
-        elif isinstance(a, dict) and isinstance(b, dict):
+        if (isinstance(a, list) and isinstance(b, list)) or (isinstance(a, dict) and isinstance(b, dict)):
             pass
         else:
             return False

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from tests.unit.harness.conftest import REPO, edit, run_cli
 
-SSH_OPEN = ("            cidr_blocks:\n              - 10.0.0.0/16", "            cidr_blocks:\n              - 0.0.0.0/0")
+SSH_OPEN = ("            cidr_blocks:\n              - 10.0.0.0/16",
+            "            cidr_blocks:\n              - 0.0.0.0/0")
 
 
 def test_example_passes_with_its_waivers() -> None:

@@ -53,8 +53,8 @@ def test_component_mapping_public_ips_fails_everywhere_naming_the_resource(examp
 
 
 def test_ssh_from_the_internet_fails_the_security_group_test(example_copy: Path) -> None:
-    edit(example_copy / "stacks/catalog/security-group/bastion.yaml", "            cidr_blocks:\n              - 10.0.0.0/16",
-         "            cidr_blocks:\n              - 0.0.0.0/0")
+    edit(example_copy / "stacks/catalog/security-group/bastion.yaml",
+         "            cidr_blocks:\n              - 10.0.0.0/16", "            cidr_blocks:\n              - 0.0.0.0/0")
     result = _run("test_security_group.py", example_copy, "-k", "admin_ports")
     assert result.returncode == 1
     failed = _failed_ids(result.stdout)

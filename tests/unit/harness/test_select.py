@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from harness.atmos import load_config
-from harness.select import affected_instances, assign_shards, parse_shard
 from harness.errors import HarnessError
+from harness.select import affected_instances, assign_shards, parse_shard
 from tests.unit.harness.conftest import REPO, edit, run_cli
 
 

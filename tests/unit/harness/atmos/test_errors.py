@@ -24,6 +24,9 @@ components:
 """
 
 
+GHOST = "    ghost:\n      vars: {a: 1}\n      settings:\n        depends_on:\n          1: {component: nothing}\n"
+
+
 def _base(extra: dict[str, str] | None = None) -> dict[str, str]:
     files = {
         "stacks/orgs/acme/plat/dev.yaml": STACK,
@@ -66,11 +69,13 @@ def test_import_cycle_prints_the_chain(write_repo: WriteRepo) -> None:
     }))
     result = run_cli("describe", "stacks", "--base-path", str(repo))
     assert result.code == 1
-    _assert_one_clear_line(result.err, "import cycle", "catalog/vpc.yaml -> stacks/catalog/b.yaml -> stacks/catalog/vpc.yaml")
+    _assert_one_clear_line(result.err, "import cycle",
+                           "catalog/vpc.yaml -> stacks/catalog/b.yaml -> stacks/catalog/vpc.yaml")
 
 
 def test_missing_import_names_importer_and_line(write_repo: WriteRepo) -> None:
-    repo = write_repo(_base({"stacks/orgs/acme/plat/dev.yaml": STACK.replace("catalog/vpc]", "catalog/vpc, catalog/nope]")}))
+    stack = STACK.replace("catalog/vpc]", "catalog/vpc, catalog/nope]")
+    repo = write_repo(_base({"stacks/orgs/acme/plat/dev.yaml": stack}))
     result = run_cli("describe", "stacks", "--base-path", str(repo))
     assert result.code == 1
     _assert_one_clear_line(result.err, "stacks/orgs/acme/plat/dev.yaml:2:", "import 'catalog/nope' not found")
@@ -85,7 +90,8 @@ def test_unknown_base_component(write_repo: WriteRepo) -> None:
 
 
 def test_invalid_merge_strategy(write_repo: WriteRepo) -> None:
-    stack = STACK.replace("vars: {cidr: 10.0.0.0/16}", "vars: {cidr: 10.0.0.0/16}\n      settings: {list_merge_strategy: smash}")
+    stack = STACK.replace("vars: {cidr: 10.0.0.0/16}",
+                          "vars: {cidr: 10.0.0.0/16}\n      settings: {list_merge_strategy: smash}")
     repo = write_repo(_base({"stacks/orgs/acme/plat/dev.yaml": stack}))
     result = run_cli("describe", "stacks", "--base-path", str(repo))
     assert result.code == 1
@@ -100,7 +106,7 @@ def test_two_manifests_producing_one_stack_with_different_config(write_repo: Wri
 
 
 def test_validate_lists_every_problem_with_exit_1(write_repo: WriteRepo) -> None:
-    stack = STACK + "    ghost:\n      vars: {a: 1}\n      settings:\n        depends_on:\n          1: {component: nothing}\n"
+    stack = STACK + GHOST
     repo = write_repo(_base({
         "stacks/orgs/acme/plat/dev.yaml": stack,
         "stacks/orgs/acme/plat/typed.yaml": "vars: {tenant: plat, environment: ue1, stage: qa}\n"
@@ -116,7 +122,7 @@ def test_validate_lists_every_problem_with_exit_1(write_repo: WriteRepo) -> None
 
 
 def test_validate_reference_problems(write_repo: WriteRepo) -> None:
-    stack = STACK + "    ghost:\n      vars: {a: 1}\n      settings:\n        depends_on:\n          1: {component: nothing}\n"
+    stack = STACK + GHOST
     repo = write_repo(_base({"stacks/orgs/acme/plat/dev.yaml": stack}))
     result = run_cli("validate", "stacks", "--base-path", str(repo))
     assert result.code == 1

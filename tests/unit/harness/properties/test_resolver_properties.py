@@ -91,7 +91,7 @@ def broken_trees(draw: st.DrawFn) -> StackTree:
                                                                                  "backend": {"gcs": {}}},
                                                                    "components": {"terraform": {"x": {}}}}))
     value = draw(junk)
-    tree.files[path] = value if isinstance(value, str) else value
+    tree.files[path] = value
     return tree
 
 
