@@ -8,7 +8,7 @@ realistic repositories import the same catalog files from hundreds of stacks.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,10 +19,123 @@ from harness.atmos.config import AtmosConfig
 from harness.atmos.discovery import GLOB_FLAGS, STACK_EXTENSIONS, file_key
 from harness.atmos.merge import deep_merge
 from harness.atmos.templates import TemplateError, has_template, render
-from harness.atmos.yamlio import APPEND_FILES, load_file, loads, strip_markers
+from harness.atmos.yamlio import APPEND_FILES, load_file, loads, may_be_dynamic, may_be_dynamic_text, strip_markers
 from harness.errors import ConfigError
 
 _GLOB_CHARS = re.compile(r"[*?\[{]")
+
+
+#: Key recorded when a name itself holds such a string: nothing can be skipped then.
+ANY_KEY = "*"
+
+
+@dataclass(frozen=True)
+class Dynamic:
+    """Where a manifest may hold template (``{{``) or YAML function (``!tag``) strings, by top-level key.
+
+    The describe-time template and function passes walk every value of every instance; an instance whose
+    sources (stack-global sections, its own and its bases' component sections) hold no such string can skip
+    them, and one whose such strings all sit in, say, ``vars`` only needs ``vars`` walked: the passes return
+    every other value unchanged. ``global_*`` hold top-level keys of the files (``vars``, ``terraform``...),
+    ``templates``/``functions`` map a component name to the top-level keys of its section.
+    """
+
+    global_templates: frozenset[str] = frozenset()
+    global_functions: frozenset[str] = frozenset()
+    templates: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    functions: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    def union(self, other: Dynamic) -> Dynamic:
+        if other is _CLEAN or other is self:
+            return self
+        if self is _CLEAN:
+            return other
+        return Dynamic(
+            self.global_templates | other.global_templates,
+            self.global_functions | other.global_functions,
+            _union_keys(self.templates, other.templates),
+            _union_keys(self.functions, other.functions),
+        )
+
+
+def _union_keys(a: Mapping[str, frozenset[str]], b: Mapping[str, frozenset[str]]) -> Mapping[str, frozenset[str]]:
+    if not b:
+        return a
+    if not a:
+        return b
+    out = dict(a)
+    for name, keys in b.items():
+        out[name] = out[name] | keys if name in out else keys
+    return out
+
+
+_CLEAN = Dynamic()
+
+
+def scan_dynamic(value: Any, found: list[bool]) -> None:
+    """Set found[0] if a string holds ``{{`` and found[1] if one starts with ``!`` (what the passes look for)."""
+    if isinstance(value, str):
+        if "{{" in value:
+            found[0] = True
+        if value.startswith("!"):
+            found[1] = True
+    elif isinstance(value, dict):
+        for v in value.values():
+            scan_dynamic(v, found)
+    elif isinstance(value, list):
+        for v in value:
+            scan_dynamic(v, found)
+
+
+def _keys_of(mapping: Mapping[str, Any], templates: set[str], functions: set[str]) -> None:
+    """Record the top-level keys of ``mapping`` whose values hold template / function strings."""
+    for key, value in mapping.items():
+        found = [False, False]
+        scan_dynamic(key, found)
+        if found[0] or found[1]:
+            templates.add(ANY_KEY)
+            functions.add(ANY_KEY)
+        found = [False, False]
+        scan_dynamic(value, found)
+        if found[0]:
+            templates.add(key)
+        if found[1]:
+            functions.add(key)
+
+
+def file_dynamic(data: Mapping[str, Any]) -> Dynamic:
+    """The :class:`Dynamic` of one parsed file (its ``import`` list never reaches a component)."""
+    global_templates: set[str] = set()
+    global_functions: set[str] = set()
+    templates: dict[str, frozenset[str]] = {}
+    functions: dict[str, frozenset[str]] = {}
+    components = data.get("components")
+    terraform = components.get("terraform") if isinstance(components, dict) else None
+    if isinstance(components, dict) and isinstance(terraform, dict):
+        rest = {k: v for k, v in data.items() if k not in ("import", "components")}
+        rest["components"] = {k: v for k, v in components.items() if k != "terraform"}
+        for name, section in terraform.items():
+            found = [False, False]
+            scan_dynamic(name, found)
+            t_keys: set[str] = {ANY_KEY} if found[0] or found[1] else set()
+            f_keys = set(t_keys)
+            if isinstance(section, dict):
+                _keys_of(section, t_keys, f_keys)
+            else:
+                scan_dynamic(section, found)
+                if found[0] or found[1]:
+                    t_keys.add(ANY_KEY)
+                    f_keys.add(ANY_KEY)
+            if t_keys:
+                templates[name] = frozenset(t_keys)
+            if f_keys:
+                functions[name] = frozenset(f_keys)
+    else:
+        rest = {k: v for k, v in data.items() if k != "import"}
+    _keys_of(rest, global_templates, global_functions)
+    if not (global_templates or global_functions or templates or functions):
+        return _CLEAN
+    return Dynamic(frozenset(global_templates), frozenset(global_functions), templates, functions)
 
 
 @dataclass(frozen=True)
@@ -34,6 +147,8 @@ class Manifest:
     config: dict[str, Any]
     imports: tuple[str, ...]
     files: tuple[Path, ...] = field(default=())
+    #: None when unknown: every instance then goes through the template and function passes.
+    dynamic: Dynamic | None = None
 
 
 @dataclass(frozen=True)
@@ -44,6 +159,25 @@ class _Result:
     imports: frozenset[str]
     files: frozenset[Path]
     context_free: bool
+    dynamic: Dynamic
+
+
+class _Lazy:
+    """A template context computed only if a templated import path needs it (most repositories have none)."""
+
+    __slots__ = ("_compute", "_value")
+
+    def __init__(self, compute: Callable[[], Mapping[str, Any]]) -> None:
+        self._compute = compute
+        self._value: Mapping[str, Any] | None = None
+
+    def get(self) -> Mapping[str, Any]:
+        if self._value is None:
+            self._value = self._compute()
+        return self._value
+
+
+_EMPTY_CONTEXT = _Lazy(dict)
 
 
 @dataclass(frozen=True)
@@ -64,6 +198,10 @@ def _section(data: Mapping[str, Any], key: str, file: Path) -> dict[str, Any]:
     return value
 
 
+def _pick(config: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: config[k] for k in ("settings", "vars", "env") if k in config}
+
+
 def _line_of(file: Path, needle: str) -> int | None:
     """Best-effort line of a key or value in a file, for messages only."""
     try:
@@ -81,23 +219,36 @@ class ManifestLoader:
     def __init__(self, config: AtmosConfig) -> None:
         self.config = config
         self._memo: dict[Path, _Result] = {}
+        # Import resolution and file keys only depend on the file system, which a resolver treats as fixed.
+        self._resolved: dict[tuple[str, Path | None], tuple[Path, ...]] = {}
+        self._keys: dict[Path, str] = {}
 
     # -- public -------------------------------------------------------------------------------------
     def load(self, path: Path) -> Manifest:
-        result = self._process(path, context={}, path_context={}, inline_parent={}, imports_parent={}, chain=())
+        result = self._process(
+            path, context={}, path_context=_EMPTY_CONTEXT, inline_parent={}, imports_parent={}, chain=()
+        )
         config = result.config
         if APPEND_FILES and any(str(f) in APPEND_FILES for f in result.files):
             config = strip_markers(config)
         return Manifest(
             path=path,
-            key=file_key(path, self.config.stacks_base_path),
+            key=self._file_key(path),
             config=config,
             imports=tuple(sorted(result.imports)),
             files=tuple(sorted(result.files)),
+            dynamic=result.dynamic,
         )
 
+    def _file_key(self, path: Path) -> str:
+        key = self._keys.get(path)
+        if key is None:
+            key = self._keys[path] = file_key(path, self.config.stacks_base_path)
+        return key
+
     # -- parsing ------------------------------------------------------------------------------------
-    def _read(self, path: Path, context: Mapping[str, Any], external_context: bool) -> dict[str, Any]:
+    def _read(self, path: Path, context: Mapping[str, Any], external_context: bool) -> tuple[dict[str, Any], bool]:
+        """The parsed file, and whether it may hold template or function strings (see :class:`Dynamic`)."""
         templated = path.name.endswith(".tmpl") or bool(context)
         if templated and self.config.templates_enabled:
             text = path.read_text(encoding="utf-8")
@@ -107,13 +258,15 @@ class ManifestLoader:
                 if external_context:
                     raise ConfigError(f"failed to render Go template: {exc}", file=path) from None
             data = loads(text, path)
+            dynamic = may_be_dynamic_text(text)
         else:
             data = load_file(path)
+            dynamic = may_be_dynamic(path)
         if data is None:
-            return {}
+            return {}, False
         if not isinstance(data, dict):
             raise ConfigError(f"a stack manifest must be a map, got {type(data).__name__}", file=path)
-        return data
+        return data, dynamic
 
     def _import_specs(self, data: Mapping[str, Any], path: Path) -> list[_ImportSpec]:
         raw = data.get("import")
@@ -144,6 +297,14 @@ class ManifestLoader:
 
     # -- import resolution --------------------------------------------------------------------------
     def _resolve(self, spec_path: str, importer: Path) -> list[Path]:
+        relative = spec_path in (".", "..") or spec_path.startswith(("./", "../"))  # first segment . or ..
+        key = (spec_path, importer.parent if relative else None)
+        found = self._resolved.get(key)
+        if found is None:
+            found = self._resolved[key] = tuple(self._resolve_uncached(spec_path, importer))
+        return list(found)
+
+    def _resolve_uncached(self, spec_path: str, importer: Path) -> list[Path]:
         base = self.config.stacks_base_path
         first = spec_path.split("/", 1)[0]
         if first in (".", ".."):
@@ -203,7 +364,7 @@ class ManifestLoader:
         path: Path,
         *,
         context: Mapping[str, Any],
-        path_context: Mapping[str, Any],
+        path_context: _Lazy,
         inline_parent: Mapping[str, Any],
         imports_parent: Mapping[str, Any],
         chain: tuple[Path, ...],
@@ -216,7 +377,8 @@ class ManifestLoader:
         if path in chain:
             cycle = " -> ".join(self.config.relative(p) for p in (*chain[chain.index(path):], path))
             raise ConfigError(f"import cycle: {cycle}", file=chain[-1], line=_line_of(chain[-1], path.stem))
-        data = self._read(path, context, external_context=bool(context))
+        data, maybe_dynamic = self._read(path, context, external_context=bool(context))
+        dynamic = file_dynamic(data) if maybe_dynamic else _CLEAN
         specs = self._import_specs(data, path)
         terraform = _section(data, "terraform", path)
         strategy = self.config.list_merge_strategy
@@ -228,13 +390,19 @@ class ManifestLoader:
         imports: set[str] = set()
         files: set[Path] = {path}
         context_free = True
-        accumulated: dict[str, Any] = {}
+
+        def context_after(n: int) -> _Lazy:
+            """settings/vars/env of the first n imports: what a later templated import path renders against."""
+            return _Lazy(lambda: deep_merge([path_context.get(), deep_merge([_pick(c) for c in configs[:n]])]))
+
         chain = (*chain, path)
         for spec in specs:
+            local_context = context_after(len(configs))
             if has_template(spec.path):
                 context_free = False
-            local_context = deep_merge([path_context, accumulated])
-            spec_path, was_template = self._render_import_path(spec, local_context, path)
+                spec_path, was_template = self._render_import_path(spec, local_context.get(), path)
+            else:
+                spec_path, was_template = spec.path, False
             targets = self._resolve(spec_path, path)
             if not targets:
                 if spec.skip_if_missing or was_template:
@@ -244,35 +412,45 @@ class ManifestLoader:
                     file=path,
                     line=_line_of(path, spec.path),
                 )
-            child_context = deep_merge([spec.context, dict(context)])
+            child_context = deep_merge([spec.context, context]) if spec.context or context else {}
             if spec.context or context:
                 context_free = False
             for target in targets:
                 if target == path:
                     raise ConfigError("a manifest cannot import itself", file=path, line=_line_of(path, spec.path))
-                child = self._process(
-                    target,
-                    context=child_context,
-                    path_context=local_context,
-                    inline_parent=inline,
-                    imports_parent=imports_acc,
-                    chain=chain,
-                )
+                child = None
+                if not child_context and not inline and not imports_acc:  # _process's memo, without the call
+                    child = self._memo.get(target)
+                    if child is not None and not child.context_free:
+                        child = None
+                if child is None:
+                    child = self._process(
+                        target,
+                        context=child_context,
+                        path_context=local_context,
+                        inline_parent=inline,
+                        imports_parent=imports_acc,
+                        chain=chain,
+                    )
                 context_free = context_free and child.context_free
-                imports_acc = deep_merge([imports_acc, child.imports_acc, child.inline])
+                if child.imports_acc or child.inline:
+                    imports_acc = deep_merge([imports_acc, child.imports_acc, child.inline])
                 configs.append(child.config)
-                imports.add(file_key(target, self.config.stacks_base_path))
+                imports.add(self._file_key(target))
                 imports.update(child.imports)
                 files.update(child.files)
-                accumulated = deep_merge(
-                    [accumulated, {k: child.config[k] for k in ("settings", "vars", "env") if k in child.config}]
-                )
+                if child.dynamic is not _CLEAN:
+                    dynamic = dynamic.union(child.dynamic)
         own = {k: v for k, v in data.items() if k != "import"}
         final_overrides = deep_merge([imports_acc, inline])
         if final_overrides:
             components = _section(own, "components", path)
             tf_components = _section(components, "terraform", path)
             if tf_components:
+                for name, section in tf_components.items():
+                    if section is not None and not isinstance(section, dict):
+                        raise ConfigError(f"component '{name}' must be a map, got {type(section).__name__}",
+                                          file=path, line=_line_of(path, f"{name}:"))
                 own = dict(own)
                 own["components"] = dict(components)
                 own["components"]["terraform"] = {
@@ -287,6 +465,7 @@ class ManifestLoader:
             imports=frozenset(imports),
             files=frozenset(files),
             context_free=context_free,
+            dynamic=dynamic,
         )
         if plain_inputs:
             self._memo[path] = result
