@@ -9,7 +9,7 @@ from typing import Any
 
 from harness.atmos.config import AtmosConfig
 from harness.atmos.manifest import Manifest
-from harness.atmos.merge import check_strategy, deep_merge
+from harness.atmos.merge import STRATEGIES, check_strategy, deep_merge, merge_two
 from harness.errors import ConfigError
 
 #: Sections a base component contributes by deep merge.
@@ -50,6 +50,17 @@ def _strategy_of(section: Mapping[str, Any]) -> str:
         if isinstance(value, str) and value:
             return value
     return ""
+
+
+_MAP_KEYS = frozenset((*BASE_MAP_SECTIONS, "overrides", "metadata"))
+
+
+def _rs_part(value: Any, rs_type: str) -> dict[str, Any] | None:
+    """The ``[remote_state_backend_type]`` body of a remote_state_backend section, if it is a map."""
+    if isinstance(value, dict):
+        inner = value.get(rs_type)
+        return inner if isinstance(inner, dict) else None
+    return None
 
 
 def _last_non_empty(*values: Any) -> str:
@@ -126,6 +137,25 @@ class ComponentProcessor:
                     f"component '{name}' must be a map, got {type(section).__name__}", file=manifest.path
                 )
 
+        # per-manifest values every process() call reads
+        g = self.globals
+        self._globals_strategy = _strategy_of({"settings": g.settings})
+        self._layer_globals: tuple[tuple[str, Any], ...] = (
+            ("vars", g.vars), ("settings", g.settings), ("env", g.env), ("auth", g.auth),
+            ("providers", g.terraform.get("providers")), ("hooks", g.hooks), ("generate", g.generate),
+        )
+        self._github = config.get("integrations", "github")
+        self._default_strategy = _last_non_empty(config.list_merge_strategy, self._globals_strategy)
+        self._tf_command = _last_non_empty(config.terraform_command, g.terraform.get("command"))
+        self._tf_remote_state = g.terraform.get("remote_state_backend")
+        self._tf_backend: dict[str, Any] | None = None
+
+    def _terraform_backend(self) -> dict[str, Any]:
+        """``terraform.backend``, checked on first use (so a bad one fails where it always did)."""
+        if self._tf_backend is None:
+            self._tf_backend = _map(self.globals.terraform.get("backend"), "terraform.backend", self.manifest.path)
+        return self._tf_backend
+
     def names(self) -> list[str]:
         return list(self.raw)
 
@@ -200,58 +230,72 @@ class ComponentProcessor:
 
     # -- one component ----------------------------------------------------------------------------------
     def process(self, name: str) -> dict[str, Any]:
-        """The processed component section, before naming, templates and functions (spec §6.3)."""
+        """The processed component section, before naming, templates and functions (spec §6.3).
+
+        Runs for every instance of a repository, so it avoids per-call allocations where the plain
+        version would build empty merges; the order of checks (and so which error is reported) is unchanged.
+        """
         section = self._section(name)
         g = self.globals
         tf = g.terraform
-        own_meta = self._metadata(section, name)
-        overrides = _map(section.get("overrides"), f"components.terraform.{name}.overrides", self.manifest.path)
+        file = self.manifest.path
+        own_meta = section.get("metadata")
+        if own_meta is None:
+            own_meta = {}
+        elif not isinstance(own_meta, dict):
+            own_meta = self._metadata(section, name)  # raises
+        overrides = section.get("overrides")
+        if overrides is None:
+            overrides = {}
+        elif not isinstance(overrides, dict):
+            overrides = _map(overrides, f"components.terraform.{name}.overrides", file)  # raises
 
         legacy_order: list[str] = []
         legacy = section.get("component")
         if isinstance(legacy, str) and legacy:
             self._fold_order(name, legacy, frozenset(), legacy_order, True)
         inherit_order: list[str] = []
-        for parent in self._inherits(section, name):
-            self._fold_order(name, parent, frozenset(), inherit_order, False)
+        if own_meta.get("inherits"):  # a falsy value means no bases, as in _inherits
+            for parent in self._inherits(section, name):
+                self._fold_order(name, parent, frozenset(), inherit_order, False)
 
-        strategy = _last_non_empty(
-            self.config.list_merge_strategy,
-            _strategy_of({"settings": g.settings}),
-            *(_strategy_of(self._section(b)) for b in (*legacy_order, *inherit_order)),
-            _strategy_of(section),
-            _strategy_of(overrides),
-        )
-        check_strategy(strategy, file=str(self.manifest.path))
+        # the last non-empty of [atmos.yaml, global settings, bases..., component, overrides] (all strings)
+        strategy = _strategy_of(overrides) or _strategy_of(section)
+        if not strategy and (legacy_order or inherit_order):
+            strategy = _last_non_empty(*(_strategy_of(self._section(b)) for b in (*legacy_order, *inherit_order)))
+        strategy = strategy or self._default_strategy
+        if strategy not in STRATEGIES:
+            check_strategy(strategy, file=str(file))  # raises
 
         acc = _Base()
-        self._fold(legacy_order, acc, strategy)
+        if legacy_order:
+            self._fold(legacy_order, acc, strategy)
         legacy_final = acc.final_base
-        self._fold(inherit_order, acc, strategy)
+        if inherit_order:
+            self._fold(inherit_order, acc, strategy)
 
-        for key in (*BASE_MAP_SECTIONS, "overrides", "metadata"):
-            value = section.get(key)
-            if value is not None and not isinstance(value, dict):
-                raise ConfigError(
-                    f"component '{name}': '{key}' must be a map, got {type(value).__name__}", file=self.manifest.path
-                )
+        for key, value in section.items():
+            if value is not None and key in _MAP_KEYS and not isinstance(value, dict):
+                for key in (*BASE_MAP_SECTIONS, "overrides", "metadata"):  # the first in the documented order
+                    value = section.get(key)
+                    if value is not None and not isinstance(value, dict):
+                        raise ConfigError(
+                            f"component '{name}': '{key}' must be a map, got {type(value).__name__}", file=file
+                        )
 
-        def layered(key: str, global_value: Mapping[str, Any] | None, with_overrides: bool = True) -> dict[str, Any]:
-            return deep_merge(
-                [global_value, acc.maps.get(key), section.get(key), overrides.get(key) if with_overrides else None],
-                strategy,
-            )
-
-        result: dict[str, Any] = {
-            "vars": layered("vars", g.vars),
-            "settings": layered("settings", g.settings),
-            "env": layered("env", g.env),
-            "auth": layered("auth", g.auth),
-            "providers": layered("providers", tf.get("providers")),
-            "hooks": layered("hooks", g.hooks),
-            "generate": layered("generate", g.generate),
-        }
-        github = self.config.get("integrations", "github")
+        maps = acc.maps
+        result: dict[str, Any] = {}
+        for key, global_value in self._layer_globals:
+            base_value = maps.get(key) if maps else None
+            own_value = section.get(key)
+            override_value = overrides.get(key) if overrides else None
+            if base_value or override_value:
+                result[key] = deep_merge([global_value, base_value, own_value, override_value], strategy)
+            elif own_value:
+                result[key] = merge_two(global_value, own_value, strategy) if global_value else dict(own_value)
+            else:
+                result[key] = dict(global_value) if global_value else {}
+        github = self._github
         if isinstance(github, dict) and github:
             settings = dict(result["settings"])
             integrations = dict(settings.get("integrations") or {})
@@ -262,10 +306,14 @@ class ComponentProcessor:
         metadata = deep_merge(
             [g.metadata, acc.metadata if self.config.inherit_metadata else None, own_meta], strategy
         )
-        dependencies = deep_merge([g.dependencies, acc.maps.get("dependencies"), section.get("dependencies")], strategy)
+        base_dependencies, own_dependencies = maps.get("dependencies"), section.get("dependencies")
+        dependencies = (
+            deep_merge([g.dependencies, base_dependencies, own_dependencies], strategy)
+            if g.dependencies or base_dependencies or own_dependencies else {}
+        )
+        scalars = acc.scalars
         command = _last_non_empty(
-            self.config.terraform_command, tf.get("command"), acc.scalars.get("command"),
-            section.get("command"), overrides.get("command"),
+            self._tf_command, scalars.get("command"), section.get("command"), overrides.get("command")
         )
         if isinstance(own_meta.get("component"), str) and own_meta["component"]:
             base_component = own_meta["component"]
@@ -274,11 +322,11 @@ class ComponentProcessor:
         else:
             base_component = name
 
-        backend_type = _last_non_empty(tf.get("backend_type"), acc.scalars.get("backend_type"), section.get("backend_type"))
-        backend_all = deep_merge(
-            [_map(tf.get("backend"), "terraform.backend", self.manifest.path), acc.maps.get("backend"),
-             section.get("backend")],
-            strategy,
+        backend_type = _last_non_empty(tf.get("backend_type"), scalars.get("backend_type"), section.get("backend_type"))
+        tf_backend, base_backend, own_backend = self._terraform_backend(), maps.get("backend"), section.get("backend")
+        # only read below, so the stack's terraform.backend itself serves when nothing is merged onto it
+        backend_all = (
+            deep_merge([tf_backend, base_backend, own_backend], strategy) if base_backend or own_backend else tf_backend
         )
         backend: dict[str, Any] = {}
         if backend_type:
@@ -286,51 +334,45 @@ class ComponentProcessor:
                 raise ConfigError(
                     f"component '{name}': backend type mismatch: backend_type is '{backend_type}' but the "
                     f"backend section configures {', '.join(sorted(backend_all))}",
-                    file=self.manifest.path,
+                    file=file,
                 )
-            backend = dict(_map(backend_all.get(backend_type), f"backend.{backend_type}", self.manifest.path))
+            inner = backend_all.get(backend_type)
+            if inner is not None and not isinstance(inner, dict):
+                _map(inner, f"backend.{backend_type}", file)  # raises
+            backend = dict(inner) if inner else {}
             self._backend_defaults(backend_type, backend, metadata, base_component, tf)
         rs_type = _last_non_empty(
-            backend_type, tf.get("remote_state_backend_type"), acc.scalars.get("remote_state_backend_type"),
+            backend_type, tf.get("remote_state_backend_type"), scalars.get("remote_state_backend_type"),
             section.get("remote_state_backend_type"),
         )
-
-        def rs_part(value: Any) -> dict[str, Any] | None:
-            if isinstance(value, dict):
-                inner = value.get(rs_type)
-                return inner if isinstance(inner, dict) else None
-            return None
-
-        remote_state_backend = deep_merge(
-            [backend, rs_part(tf.get("remote_state_backend")), rs_part(acc.maps.get("remote_state_backend")),
-             rs_part(section.get("remote_state_backend"))],
-            strategy,
+        rs_parts = (self._tf_remote_state, maps.get("remote_state_backend"), section.get("remote_state_backend"))
+        remote_state_backend = (
+            deep_merge([backend, *(_rs_part(p, rs_type) for p in rs_parts)], strategy)
+            if any(p is not None for p in rs_parts) else dict(backend)
         )
         required_version = _last_non_empty(
             tf.get("required_version"), acc.required_version, section.get("required_version"),
             overrides.get("required_version"),
         )
-        result.update(
-            {
-                "metadata": metadata,
-                "overrides": overrides,
-                "command": command,
-                "component": base_component,
-                "backend_type": backend_type,
-                "backend": backend,
-                "remote_state_backend_type": rs_type,
-                "remote_state_backend": remote_state_backend,
-                "inheritance": acc.chain,
-            }
-        )
+        result["metadata"] = metadata
+        result["overrides"] = overrides
+        result["command"] = command
+        result["component"] = base_component
+        result["backend_type"] = backend_type
+        result["backend"] = backend
+        result["remote_state_backend_type"] = rs_type
+        result["remote_state_backend"] = remote_state_backend
+        result["inheritance"] = acc.chain
         if dependencies:
             result["dependencies"] = dependencies
         if required_version:
             result["required_version"] = required_version
         for key in ("locals", "source", "provision", "retry"):
-            merged = deep_merge([acc.maps.get(key), section.get(key)], strategy)
-            if merged:
-                result[key] = merged
+            base_value, own_value = maps.get(key) if maps else None, section.get(key)
+            if base_value or own_value:
+                merged = deep_merge([base_value, own_value], strategy)
+                if merged:
+                    result[key] = merged
         for key in EXTRA_SECTIONS:
             if key in section:
                 result[key] = section[key]

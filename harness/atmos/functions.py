@@ -134,6 +134,38 @@ _HANDLERS: dict[str, Callable[[str, FunctionContext], Any]] = {
 
 def evaluate_tree(value: Any, ctx: FunctionContext) -> Any:
     """Evaluate every function string in a tree; unknown or state-bound functions stay as they are."""
+    kind = type(value)
+    if kind is str:
+        if not value.startswith("!"):
+            return value
+    elif kind is dict:
+        out: dict[str, Any] | None = None
+        for k, v in value.items():
+            nv = evaluate_tree(v, ctx)
+            if nv is not v:
+                if out is None:
+                    out = dict(value)
+                if nv is _UNSET:
+                    del out[k]
+                else:
+                    out[k] = nv
+        return value if out is None else out
+    elif kind is list:
+        items: list[Any] | None = None
+        for i, v in enumerate(value):
+            nv = evaluate_tree(v, ctx)
+            if nv is not v:
+                if items is None:
+                    items = list(value)
+                items[i] = nv
+        return value if items is None else [x for x in items if x is not _UNSET]
+    elif kind is int or kind is bool or kind is float or value is None:
+        return value
+    return _evaluate_other(value, ctx)
+
+
+def _evaluate_other(value: Any, ctx: FunctionContext) -> Any:
+    """evaluate_tree for function strings and for subclasses of str, dict and list."""
     if isinstance(value, str):
         call = split_function(value)
         if call is None:

@@ -38,34 +38,44 @@ def _merge_lists(dst: list[Any], src: list[Any], strategy: str) -> list[Any]:
     return out
 
 
-def _plain(value: Any) -> Any:
-    """Drop the ``!append`` marker where there is nothing to append to."""
-    if isinstance(value, AppendList):
-        return list(value)
-    return value
-
-
 def merge_two(dst: Mapping[str, Any], src: Mapping[str, Any], strategy: str = "replace") -> dict[str, Any]:
     if not src:
         return dst if isinstance(dst, dict) else dict(dst)
     out = dict(dst)
-    for key, value in src.items():
-        if key in out:
-            current = out[key]
-            if isinstance(value, dict) and isinstance(current, dict):
+    common = out.keys() & src.keys()
+    out.update(src)  # keeps the positions of existing keys and appends new ones in order, like the loop would
+    for key in common:  # only keys in both need more than the source value
+        value = src[key]
+        current = dst[key]
+        if isinstance(value, dict):
+            if isinstance(current, dict):
                 out[key] = merge_two(current, value, strategy) if value else current
-                continue
-            if isinstance(value, list) and isinstance(current, list):
-                out[key] = _merge_lists(current, value, strategy)
-                continue
-        out[key] = _plain(value)
+        elif isinstance(value, list) and isinstance(current, list):
+            out[key] = _merge_lists(current, value, strategy)
+    if AppendList.created:
+        for key, value in src.items():
+            if isinstance(value, AppendList) and not (key in common and isinstance(dst[key], list)):
+                out[key] = list(value)  # nothing to append to: a plain list
     return out
 
 
 def deep_merge(inputs: Iterable[Mapping[str, Any] | None], strategy: str = "replace") -> dict[str, Any]:
-    """Merge left to right; ``None`` and empty maps are skipped as Atmos does."""
-    result: dict[str, Any] = {}
+    """Merge left to right; ``None`` and empty maps are skipped as Atmos does.
+
+    The first non-empty input is copied by the first merge (or returned as a copy when it is alone), so
+    nothing is copied twice.
+    """
+    result: Mapping[str, Any] | None = None
+    merged = False
     for item in inputs:
         if item:
-            result = merge_two(result, item, strategy) if result else dict(item)
-    return result
+            if result is None:
+                result = item
+            else:
+                result = merge_two(result, item, strategy)
+                merged = True
+    if result is None:
+        return {}
+    if merged and isinstance(result, dict):
+        return result
+    return dict(result)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from harness.atmos.templates import TemplateError, render
@@ -14,16 +15,24 @@ class NameUnresolved(Exception):
     """The name pattern or template needs a var this manifest does not set."""
 
 
+@lru_cache(maxsize=64)
+def _pattern_tokens(pattern: str) -> tuple[str, ...]:
+    """The context tokens a pattern uses, in order (parsed once: every instance of a repository asks)."""
+    return tuple(
+        part[1:-1]
+        for part in pattern.split("-")
+        if part.startswith("{") and part.endswith("}") and part[1:-1] in PATTERN_TOKENS
+    )
+
+
 def from_pattern(pattern: str, variables: Mapping[str, Any]) -> str:
     """Atmos splits on ``-`` and keeps only the four context tokens; any other part is dropped."""
     parts: list[str] = []
-    for part in pattern.split("-"):
-        if part.startswith("{") and part.endswith("}") and part[1:-1] in PATTERN_TOKENS:
-            token = part[1:-1]
-            value = variables.get(token)
-            if not isinstance(value, str) or not value:
-                raise NameUnresolved(f"stack name pattern '{pattern}' needs var '{token}'")
-            parts.append(value)
+    for token in _pattern_tokens(pattern):
+        value = variables.get(token)
+        if not isinstance(value, str) or not value:
+            raise NameUnresolved(f"stack name pattern '{pattern}' needs var '{token}'")
+        parts.append(value)
     return "-".join(parts)
 
 

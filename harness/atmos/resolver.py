@@ -6,8 +6,11 @@ workspace -> describe-time templates -> YAML functions. Everything is computed o
 
 from __future__ import annotations
 
+import gc
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,13 +20,18 @@ from harness.atmos.config import AtmosConfig
 from harness.atmos.discovery import file_key, stack_files
 from harness.atmos.functions import FunctionContext, TerraformRef, collect_refs, evaluate_tree
 from harness.atmos.instance import Dependency, Instance
-from harness.atmos.manifest import Manifest, ManifestLoader
+from harness.atmos.manifest import Manifest, ManifestLoader, scan_dynamic
 from harness.atmos.naming import NameUnresolved, stack_name
 from harness.atmos.templates import TemplateError, render, render_tree
 from harness.atmos.workspace import terraform_workspace
 from harness.errors import ConfigError, HarnessError
 
 CONTEXT_VARS = ("namespace", "tenant", "environment", "stage")
+
+#: Processed sections that only the same-named top-level key of their sources feeds (global ``vars``,
+#: component ``vars``...): template or function strings found under those keys can only surface there.
+#: Anything else (``terraform``, ``overrides``, ``metadata``, names...) makes the passes walk everything.
+_SELF_CONTAINED = frozenset(("vars", "settings", "env"))
 
 
 @dataclass(frozen=True)
@@ -43,6 +51,30 @@ class Entry:
 
 
 ProgressFn = Callable[[int, int, str], None]
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while resolving (reference counting still frees everything).
+
+    Resolution allocates hundreds of thousands of dicts and lists that stay alive, so the collector keeps
+    re-traversing them for nothing: that was a quarter of ``describe stacks`` on a 500-stack organization.
+    Nothing built here forms reference cycles. On the way out, what was built is moved to the oldest
+    generation (``freeze`` then ``unfreeze``: no traversal) rather than scanned once more as young objects,
+    unless the process keeps frozen objects of its own. The previous state is restored, also on errors and
+    when nested.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        if gc.get_freeze_count() == 0:
+            gc.freeze()
+            gc.unfreeze()
+        gc.enable()
 
 
 class Resolver:
@@ -69,6 +101,9 @@ class Resolver:
         self._index: dict[str, dict[str, Entry]] | None = None
         self._described: dict[tuple[str, str], dict[str, Any]] = {}
         self._instances: dict[tuple[str, str], Instance] = {}
+        self._config_dynamic_flag: bool | None = None
+        self._components_base = str(config.get("components", "terraform", "base_path", default="") or "")
+        self._relative_paths: dict[Path, str] = {}
 
     # -- loading --------------------------------------------------------------------------------------
     def stack_files(self) -> list[Path]:
@@ -102,12 +137,13 @@ class Resolver:
 
     def entries(self) -> list[Entry]:
         if self._entries is None:
-            files = self.stack_files()
             entries: list[Entry] = []
-            for i, path in enumerate(files):
-                if self.progress is not None:
-                    self.progress(i + 1, len(files), self.config.relative(path))
-                entries.extend(self.entries_of(path))
+            with gc_paused():
+                files = self.stack_files()
+                for i, path in enumerate(files):
+                    if self.progress is not None:
+                        self.progress(i + 1, len(files), self.config.relative(path))
+                    entries.extend(self.entries_of(path))
             self._entries = entries
         return self._entries
 
@@ -147,7 +183,7 @@ class Resolver:
         return self.config.components_base_path / self._folder(entry)
 
     def _relative_component_path(self, entry: Entry) -> str:
-        base = str(self.config.get("components", "terraform", "base_path", default="") or "")
+        base = self._components_base
         folder = self._folder(entry)
         prefix = (entry.processed.get("metadata") or {}).get("component_folder_prefix")
         if isinstance(prefix, str) and prefix:
@@ -155,7 +191,11 @@ class Resolver:
         return f"{base.rstrip('/')}/{folder}" if base else folder
 
     def _where(self, entry: Entry, stack: str) -> str:
-        return f" (component '{entry.component}' in stack '{stack}', {self.config.relative(entry.manifest.path)})"
+        path = entry.manifest.path
+        relative = self._relative_paths.get(path)
+        if relative is None:
+            relative = self._relative_paths[path] = self.config.relative(path)
+        return f" (component '{entry.component}' in stack '{stack}', {relative})"
 
     def _build(self, entry: Entry, stack: str) -> dict[str, Any]:
         key = (stack, entry.component)
@@ -172,13 +212,22 @@ class Resolver:
             **entry.processed,
         }
         section["workspace"] = terraform_workspace(self.config, entry, stack, section)
-        if self.process_templates and self.config.templates_enabled:
+        templates, functions = self._dynamic_keys(entry, section)  # None: every key
+        if not (self.process_templates and self.config.templates_enabled):
+            templates = frozenset()
+        if templates is None or templates:
             try:
-                section = render_tree(section, section, ignore_missing=self.config.ignore_missing_template_values)
+                context = section
+                section = _walk_keys(
+                    lambda v: render_tree(v, context, ignore_missing=self.config.ignore_missing_template_values),
+                    section, templates,
+                )
             except TemplateError as exc:
                 raise ConfigError(f"template error{self._where(entry, stack)}: {exc}",
                                   file=entry.manifest.path) from None
-        if self.process_functions:
+        # rendering may have produced function strings, but only under the keys it walked
+        keys = None if functions is None or templates is None else functions | templates
+        if self.process_functions and (keys is None or keys):
             ctx = FunctionContext(
                 component_env=section.get("env") or {},
                 os_env=self.os_env,
@@ -189,7 +238,7 @@ class Resolver:
                 refs=[],
             )
             try:
-                section = evaluate_tree(section, ctx)
+                section = _walk_keys(lambda v: evaluate_tree(v, ctx), section, keys)
             except HarnessError as exc:
                 if exc.file is None:
                     exc.file = str(entry.manifest.path)
@@ -201,6 +250,51 @@ class Resolver:
         self._described[key] = section
         return section
 
+    def _dynamic_keys(
+        self, entry: Entry, section: Mapping[str, Any]
+    ) -> tuple[AbstractSet[str] | None, AbstractSet[str] | None]:
+        """Top-level keys of ``section`` the template / function passes must walk (None: all of them).
+
+        Its strings come from the manifest's stack-global sections and its own and its bases' component
+        sections (tracked per file and top-level key by :class:`~harness.atmos.manifest.Dynamic`), a few
+        atmos.yaml values, and names derived from those (stack, file key, workspace), checked directly.
+        """
+        dynamic = entry.manifest.dynamic
+        if dynamic is None or self._config_dynamic():
+            return None, None
+        bases = entry.processed.get("inheritance")
+        if not isinstance(bases, list):
+            return None, None
+        templates, functions = dynamic.global_templates, dynamic.global_functions
+        if dynamic.templates or dynamic.functions:
+            for name in (entry.component, *bases):
+                if name in dynamic.templates:
+                    templates = templates | dynamic.templates[name]
+                if name in dynamic.functions:
+                    functions = functions | dynamic.functions[name]
+        for derived in (section.get("atmos_stack"), section.get("atmos_stack_file"), section.get("workspace")):
+            if not isinstance(derived, str):
+                found = [False, False]
+                scan_dynamic(derived, found)
+                if found[0] or found[1]:
+                    return None, None
+            elif "{{" in derived or derived.startswith("!"):
+                return None, None
+        return (
+            templates if templates <= _SELF_CONTAINED else None,
+            functions if functions <= _SELF_CONTAINED else None,
+        )
+
+    def _config_dynamic(self) -> bool:
+        """atmos.yaml values that reach component sections (command, env, GitHub integration, separator)."""
+        if self._config_dynamic_flag is None:
+            found = [False, False]
+            for value in (self.config.terraform_command, self.config.env, self.config.get("integrations", "github"),
+                          self.config.prefix_separator):
+                scan_dynamic(value, found)
+            self._config_dynamic_flag = found[0] or found[1]
+        return self._config_dynamic_flag
+
     def describe_stacks(
         self,
         stacks: Sequence[str] | None = None,
@@ -209,6 +303,12 @@ class Resolver:
         include_empty: bool = False,
     ) -> dict[str, Any]:
         """Atmos-shaped ``{stack: {"components": {"terraform": {component: section}}}}``."""
+        with gc_paused():
+            return self._describe_stacks(stacks, components, include_empty)
+
+    def _describe_stacks(
+        self, stacks: Sequence[str] | None, components: Sequence[str] | None, include_empty: bool
+    ) -> dict[str, Any]:
         out: dict[str, Any] = {}
         self.index()  # duplicate check first
         for entry in self.entries():
@@ -219,8 +319,10 @@ class Resolver:
                 continue
             if entry.stack is not None and self.index()[entry.stack].get(entry.component) is not entry:
                 continue
-            tf = out.setdefault(stack, {"components": {"terraform": {}}})["components"]["terraform"]
-            tf[entry.component] = self._build(entry, stack)
+            described = out.get(stack)
+            if described is None:
+                described = out[stack] = {"components": {"terraform": {}}}
+            described["components"]["terraform"][entry.component] = self._build(entry, stack)
         if include_empty:
             for path in self.stack_files():
                 key = file_key(path, self.config.stacks_base_path)
@@ -290,11 +392,12 @@ class Resolver:
     def instances(self, *, include_abstract: bool = False) -> list[Instance]:
         """Every instance with a stack name, sorted by (stack, component)."""
         result: list[Instance] = []
-        for stack in self.stack_names():
-            for component in sorted(self.index()[stack]):
-                inst = self.instance(component, stack)
-                if include_abstract or not inst.abstract:
-                    result.append(inst)
+        with gc_paused():
+            for stack in self.stack_names():
+                for component in sorted(self.index()[stack]):
+                    inst = self.instance(component, stack)
+                    if include_abstract or not inst.abstract:
+                        result.append(inst)
         return result
 
     def _dependencies(self, entry: Entry, section: Mapping[str, Any]) -> Iterable[Dependency]:
@@ -359,6 +462,29 @@ class Resolver:
             if all(variables.get(k) == v for k, v in wanted.items() if v is not None):
                 return candidate
         return "-".join(str(wanted[k]) for k in CONTEXT_VARS if wanted.get(k))
+
+
+def _walk_keys(walk: Callable[[Any], Any], section: dict[str, Any], keys: AbstractSet[str] | None) -> dict[str, Any]:
+    """``walk(section)`` when keys is None, else ``walk`` applied to those top-level map values only.
+
+    Both passes return unchanged values as the same objects, so skipping values without template or
+    function strings gives the same result as walking them.
+    """
+    if keys is None:
+        result: dict[str, Any] = walk(section)
+        return result
+    out: dict[str, Any] | None = None
+    for key in [k for k in section if k in keys]:  # section order: the first failing value is the same one
+        value = section[key]
+        if not isinstance(value, dict):
+            result = walk(section)  # not a map (a pass could drop it): walk everything, as always
+            return result
+        new = walk(value)
+        if new is not value:
+            if out is None:
+                out = dict(section)
+            out[key] = new
+    return section if out is None else out
 
 
 def manifest_globals(resolver: Resolver, path: Path) -> dict[str, Any]:

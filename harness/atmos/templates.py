@@ -12,6 +12,7 @@ import json
 import re
 import shlex
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 from typing import Any
 
 NO_VALUE = "<no value>"
@@ -72,14 +73,23 @@ _FUNCS: dict[str, Callable[..., Any]] = {
 }
 
 
-def _tokens(expr: str) -> list[str]:
+@lru_cache(maxsize=4096)
+def _commands(expr: str) -> tuple[tuple[str, ...], ...]:
+    """The pipeline of one action, split into commands (cached: stacks repeat the same actions everywhere)."""
     try:
         lexer = shlex.shlex(expr, posix=False, punctuation_chars="|")
         lexer.whitespace_split = True
         lexer.commenters = ""
-        return list(lexer)
+        tokens = list(lexer)
     except ValueError as exc:
         raise TemplateError(f"cannot parse template action '{expr}': {exc}") from None
+    commands: list[list[str]] = [[]]
+    for tok in tokens:
+        if tok == "|":
+            commands.append([])
+        else:
+            commands[-1].append(tok)
+    return tuple(tuple(c) for c in commands)
 
 
 def _operand(token: str, context: Mapping[str, Any]) -> Any:
@@ -101,12 +111,7 @@ def _operand(token: str, context: Mapping[str, Any]) -> Any:
 def _evaluate(expr: str, context: Mapping[str, Any], ignore_missing: bool) -> Any:
     if expr.startswith(("if ", "range ", "with ", "end", "else", "define ", "template ", "block ", "/*")):
         raise TemplateError(f"unsupported template action '{{{{ {expr} }}}}'")
-    commands: list[list[str]] = [[]]
-    for tok in _tokens(expr):
-        if tok == "|":
-            commands.append([])
-        else:
-            commands[-1].append(tok)
+    commands = _commands(expr)
     value: Any = None
     first = True
     for command in commands:
@@ -140,44 +145,89 @@ def _evaluate(expr: str, context: Mapping[str, Any], ignore_missing: bool) -> An
     return value
 
 
-def render(text: str, context: Mapping[str, Any], *, ignore_missing: bool = False) -> str:
-    """Render every ``{{ }}`` action in ``text``; raise TemplateError on a missing key or unknown construct."""
-    if "{{" not in text:
-        return text
-    out: list[str] = []
+@lru_cache(maxsize=4096)
+def _parse(text: str) -> tuple[tuple[str, ...], tuple[str | None, ...]]:
+    """Literal chunks (whitespace trimming applied) and the action between each pair; None for comments."""
+    chunks: list[str] = []
+    actions: list[str | None] = []
     pos = 0
     for match in _ACTION.finditer(text):
         start, end = match.span()
         chunk = text[pos:start]
         if match.group(1):
             chunk = chunk.rstrip()
-        out.append(chunk)
+        chunks.append(chunk)
         expr = match.group(2)
-        if not expr.startswith("/*"):
-            out.append(_fmt(_evaluate(expr, context, ignore_missing)))
+        actions.append(None if expr.startswith("/*") else expr)
         pos = end
         if match.group(3):
             rest = text[pos:]
             pos += len(rest) - len(rest.lstrip())
-    out.append(text[pos:])
+    chunks.append(text[pos:])
+    return tuple(chunks), tuple(actions)
+
+
+def render(text: str, context: Mapping[str, Any], *, ignore_missing: bool = False) -> str:
+    """Render every ``{{ }}`` action in ``text``; raise TemplateError on a missing key or unknown construct."""
+    if "{{" not in text:
+        return text
+    chunks, actions = _parse(text)
+    out: list[str] = []
+    for chunk, expr in zip(chunks, actions, strict=False):
+        out.append(chunk)
+        if expr is not None:
+            out.append(_fmt(_evaluate(expr, context, ignore_missing)))
+    out.append(chunks[-1])
     return "".join(out)
 
 
 def render_tree(value: Any, context: Mapping[str, Any], *, ignore_missing: bool = False) -> Any:
     """Render templates in every string of a tree; returns the same objects where nothing changed."""
+    return _render_walk(value, context, ignore_missing)
+
+
+def _render_walk(value: Any, context: Mapping[str, Any], ignore_missing: bool) -> Any:
+    kind = type(value)
+    if kind is str:
+        return render(value, context, ignore_missing=ignore_missing) if "{{" in value else value
+    if kind is dict:
+        out: dict[str, Any] | None = None
+        for k, v in value.items():
+            nv = _render_walk(v, context, ignore_missing)
+            if nv is not v:
+                if out is None:
+                    out = dict(value)
+                out[k] = nv
+        return value if out is None else out
+    if kind is list:
+        items: list[Any] | None = None
+        for i, v in enumerate(value):
+            nv = _render_walk(v, context, ignore_missing)
+            if nv is not v:
+                if items is None:
+                    items = list(value)
+                items[i] = nv
+        return value if items is None else items
+    if kind is int or kind is bool or kind is float or value is None:
+        return value
+    return _render_other(value, context, ignore_missing)
+
+
+def _render_other(value: Any, context: Mapping[str, Any], ignore_missing: bool) -> Any:
+    """render_tree for subclasses of str, dict and list (the exact types take the fast path)."""
     if isinstance(value, str):
         return render(value, context, ignore_missing=ignore_missing) if "{{" in value else value
     if isinstance(value, dict):
         changed = False
         out: dict[str, Any] = {}
         for k, v in value.items():
-            nv = render_tree(v, context, ignore_missing=ignore_missing)
+            nv = _render_walk(v, context, ignore_missing)
             changed = changed or nv is not v
             out[k] = nv
         return out if changed else value
     if isinstance(value, list):
-        items = [render_tree(v, context, ignore_missing=ignore_missing) for v in value]
+        items = [_render_walk(v, context, ignore_missing) for v in value]
         if any(a is not b for a, b in zip(items, value, strict=True)):
-            return type(value)(items) if type(value) is not list else items
+            return type(value)(items)
         return value
     return value

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, cast
 
 import yaml
 
@@ -49,6 +49,13 @@ FUNCTION_TAG_PREFIXES = ("!git.", "!aws.", "!labels")
 class AppendList(list[Any]):
     """A list tagged ``!append``: the merge appends it to what is accumulated, whatever the strategy."""
 
+    #: Set once any instance exists (copies and unpickling included), so merges can skip looking for one.
+    created: ClassVar[bool] = False
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> AppendList:
+        AppendList.created = True
+        return super().__new__(cls, *args, **kwargs)
+
 
 #: Files that use ``!append``; only manifests built from them need the markers stripped after merging.
 APPEND_FILES: set[str] = set()
@@ -69,8 +76,73 @@ def is_function_tag(tag: str) -> bool:
     return tag in FUNCTION_TAGS or tag.startswith(FUNCTION_TAG_PREFIXES)
 
 
+_STR_TAG = "tag:yaml.org,2002:str"
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+#: Implicit-tag resolution results; manifests repeat the same keys and values thousands of times.
+_RESOLVED: dict[tuple[Any, Any, Any], str] = {}
+_RESOLVED_MAX = 200_000
+
+
 class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """The C parser with PyYAML's constructors, minus their per-node overhead for plain maps, lists and scalars.
+
+    Results are identical to the generic ``construct_object``: anything that is not an untagged map, list,
+    string, null, bool, int, float or timestamp (custom tags, sets, recursive anchors...) takes that path.
+    """
+
     harness_file: Path = Path("<string>")
+    deep_construct: bool  # PyYAML's constructor state, declared for the type checker
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        key = (kind, value, implicit)
+        tag = _RESOLVED.get(key)
+        if tag is None:
+            tag = super().resolve(kind, value, implicit)
+            if len(_RESOLVED) >= _RESOLVED_MAX:
+                _RESOLVED.clear()
+            _RESOLVED[key] = tag
+        return tag
+
+    if not _BaseLoader.yaml_path_resolvers:  # PyYAML's versions return at once without path resolvers
+
+        def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+            return None
+
+        def ascend_resolver(self) -> None:
+            return None
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        tag = node.tag
+        cls = node.__class__
+        if cls is yaml.ScalarNode:
+            if tag == _STR_TAG:
+                return node.value
+            scalar = _SCALAR_CONSTRUCTORS.get(tag)
+            if scalar is not None and node not in self.constructed_objects:
+                return scalar(self, node)
+        elif (deep or self.deep_construct) and (
+            (tag == _MAP_TAG and cls is yaml.MappingNode) or (tag == _SEQ_TAG and cls is yaml.SequenceNode)
+        ):
+            constructed = self.constructed_objects
+            if node in constructed:
+                return constructed[node]
+            if node in self.recursive_objects:
+                raise yaml.constructor.ConstructorError(
+                    None, None, "found unconstructable recursive node", node.start_mark
+                )
+            self.recursive_objects[node] = None
+            old_deep = self.deep_construct
+            self.deep_construct = True
+            if cls is yaml.MappingNode:
+                data: Any = _construct_mapping(self, cast(yaml.MappingNode, node))
+            else:
+                data = [self.construct_object(child, deep=True) for child in node.value]
+            constructed[node] = data
+            del self.recursive_objects[node]
+            self.deep_construct = old_deep
+            return data
+        return super().construct_object(node, deep)
 
 
 def _mark_line(node: yaml.Node) -> int:
@@ -111,11 +183,19 @@ def _construct_plain(loader: _Loader, node: yaml.Node) -> Any:
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> dict[str, Any]:
     loader.flatten_mapping(node)
     result: dict[str, Any] = {}
+    scalar = yaml.ScalarNode
     for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
+        # plain strings inline (the bulk of any manifest); everything else through construct_object
+        if key_node.__class__ is scalar and key_node.tag == _STR_TAG:
+            key = key_node.value
+        else:
+            key = loader.construct_object(key_node, deep=True)
         if not isinstance(key, str):
             key = "" if key is None else (str(key).lower() if isinstance(key, bool) else str(key))
-        value = loader.construct_object(value_node, deep=True)
+        if value_node.__class__ is scalar and value_node.tag == _STR_TAG:
+            value = value_node.value
+        else:
+            value = loader.construct_object(value_node, deep=True)
         if key in result and isinstance(result[key], dict) and isinstance(value, dict):
             merged = dict(result[key])
             merged.update(value)
@@ -126,6 +206,10 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> dict[str, Any
 
 _Loader.add_multi_constructor("!", _function)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_SCALAR_CONSTRUCTORS: dict[str, Any] = {
+    tag: _Loader.yaml_constructors[tag]
+    for tag in (f"tag:yaml.org,2002:{name}" for name in ("null", "bool", "int", "float", "timestamp"))
+}
 
 
 def loads(text: str, file: Path | str = "<string>") -> Any:
@@ -145,7 +229,22 @@ def loads(text: str, file: Path | str = "<string>") -> Any:
         loader.dispose()
 
 
-_CACHE: dict[str, tuple[float, int, Any]] = {}
+_CACHE: dict[str, tuple[float, int, Any, bool]] = {}
+
+
+def may_be_dynamic_text(text: str) -> bool:
+    """False when no parsed string can hold ``{{`` or start with ``!`` (checked on the text, at C speed).
+
+    A parsed string gets those characters from the text itself or from an escape (``\\x21``); ``!include``
+    brings in other files, but its own ``!`` already answers True.
+    """
+    return "{{" in text or "!" in text or "\\" in text
+
+
+def may_be_dynamic(path: Path) -> bool:
+    """:func:`may_be_dynamic_text` of a file last read by :func:`load_file` (True when it is not cached)."""
+    cached = _CACHE.get(str(path))
+    return True if cached is None else cached[3]
 
 
 def load_file(path: Path) -> Any:
@@ -163,7 +262,7 @@ def load_file(path: Path) -> Any:
     except UnicodeDecodeError as exc:
         raise ConfigError(f"not UTF-8 text: {exc.reason}", file=path) from None
     data = loads(text, path)
-    _CACHE[key] = (st.st_mtime, st.st_size, data)
+    _CACHE[key] = (st.st_mtime, st.st_size, data, may_be_dynamic_text(text))
     return data
 
 
