@@ -7,6 +7,7 @@ listed as dependencies; whoever has state resolves them later.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
@@ -196,10 +197,8 @@ def collect_refs(value: Any, out: list[TerraformRef]) -> None:
     elif isinstance(value, str):
         call = split_function(value)
         if call and call[0] in ("!terraform.output", "!terraform.state"):
-            try:
+            with contextlib.suppress(ConfigError):
                 out.append(parse_terraform_ref(call[0], call[1]))
-            except ConfigError:
-                pass
     elif isinstance(value, dict):
         for v in value.values():
             collect_refs(v, out)

@@ -407,8 +407,9 @@ class ManifestLoader:
             if not targets:
                 if spec.skip_if_missing or was_template:
                     continue
+                looked_in = self.config.relative(self.config.stacks_base_path)
                 raise ConfigError(
-                    f"import '{spec_path}' not found (looked in '{self.config.relative(self.config.stacks_base_path)}')",
+                    f"import '{spec_path}' not found (looked in '{looked_in}')",
                     file=path,
                     line=_line_of(path, spec.path),
                 )

@@ -10,7 +10,7 @@ import gc
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -357,7 +357,8 @@ class Resolver:
         deps, deps_all = self.provenance_files(entry)
         section["deps"] = deps
         section["deps_all"] = deps_all
-        section["component_dependencies"] = [d.to_json() for d in self.instance(component, entry.display_stack).dependencies]
+        dependencies = self.instance(component, entry.display_stack).dependencies
+        section["component_dependencies"] = [d.to_json() for d in dependencies]
         return section
 
     # -- provenance ----------------------------------------------------------------------------------------
@@ -437,10 +438,8 @@ class Resolver:
         for ref in refs:
             ref_stack = ref.ref_stack or stack
             if "{{" in ref_stack:
-                try:
+                with suppress(TemplateError):
                     ref_stack = render(ref_stack, section)
-                except TemplateError:
-                    pass
             dep = Dependency(ref.ref_component, ref_stack, f"terraform.{ref.kind}", ref.expression)
             if dep not in seen:
                 seen.add(dep)

@@ -129,9 +129,8 @@ def _evaluate(expr: str, context: Mapping[str, Any], ignore_missing: bool) -> An
             if not first:
                 operands.append(value)
             for op in operands:
-                if isinstance(op, _Missing):
-                    if not ignore_missing:
-                        raise TemplateError(f"map has no entry for key '{op.path.strip('.')}'")
+                if isinstance(op, _Missing) and not ignore_missing:
+                    raise TemplateError(f"map has no entry for key '{op.path.strip('.')}'")
             value = _FUNCS[head](*[NO_VALUE if isinstance(o, _Missing) else o for o in operands])
         elif first and len(command) == 1:
             value = _operand(head, context)

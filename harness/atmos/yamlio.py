@@ -84,7 +84,7 @@ _RESOLVED: dict[tuple[Any, Any, Any], str] = {}
 _RESOLVED_MAX = 200_000
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+class _Loader(_BaseLoader):  # type: ignore[misc]
     """The C parser with PyYAML's constructors, minus their per-node overhead for plain maps, lists and scalars.
 
     Results are identical to the generic ``construct_object``: anything that is not an untagged map, list,

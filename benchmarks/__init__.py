@@ -1,0 +1,1 @@
+"""Benchmarks of the harness on synthetic Atmos organizations (``nox -s bench``)."""
