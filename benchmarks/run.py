@@ -130,6 +130,177 @@ def resolve_ratio(ctx: BenchContext) -> Result:
     }
 
 
+# -- plans: the static engine against bare tfparse, and the plan cache -----------------------------------------
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _example_requests() -> list[Any]:
+    from harness.session import HarnessSession, SessionOptions
+
+    session = HarnessSession(SessionOptions(base_path=REPO, engine="static", cache="off"))
+    return [session.request(i) for i in session.selected]
+
+
+def _bare_tfparse(jobs: list[tuple[Path, Path]]) -> None:
+    import tfparse
+
+    for component_dir, var_file in jobs:
+        tfparse.load_from_path(str(component_dir), vars_paths=[var_file.name])
+
+
+@benchmark("static_overhead")
+def static_overhead(ctx: BenchContext) -> Result:
+    """Harness static plans of every example instance over bare in-process tfparse on the same inputs (<= 1.3).
+
+    Wall clock: the harness runs tfparse in a child process, whose CPU time the parent's clock would miss.
+    Both sides evaluate copies of the components (tfparse writes into the folder it loads).
+    """
+    import json
+    import shutil
+
+    from harness.engines import StaticEngine
+
+    requests = _example_requests()
+    with tempfile.TemporaryDirectory(prefix="bench-tfparse-") as tmp:
+        jobs: list[tuple[Path, Path]] = []
+        for i, req in enumerate(requests):
+            copy = Path(tmp) / f"{i}"
+            shutil.copytree(req.component_dir, copy)
+            var_file = copy / "harness.auto.tfvars.json"
+            var_file.write_text(json.dumps(dict(req.variables)))
+            jobs.append((copy, var_file))
+
+        def harness_plans() -> None:
+            engine = StaticEngine()
+            try:
+                results = engine.plan_many(requests)
+            finally:
+                engine.close()
+            errors = [r for r in results if isinstance(r, Exception)]
+            if errors:
+                raise RuntimeError(f"static engine failed: {errors[0]}")
+
+        wall = BenchContext(org=ctx.org, repeat=ctx.repeat, warmup=ctx.warmup, clock=time.perf_counter)
+        harness_seconds, bare_seconds = wall.best_of(harness_plans, lambda: _bare_tfparse(jobs))
+    return {
+        "static_instances": len(requests),
+        "static_harness_seconds": f"{harness_seconds:.4f}",
+        "static_tfparse_seconds": f"{bare_seconds:.4f}",
+        "static_overhead": f"{harness_seconds / bare_seconds:.3f}",
+    }
+
+
+@benchmark("cache_speedup")
+def cache_speedup(ctx: BenchContext) -> Result:
+    """Getting every plan the unit suite uses, cold cache over warm cache (>= 20).
+
+    A fresh session each time (resolution included), so warm measures what a second run really pays.
+    The whole pytest run is timed too, for context: interpreter and pytest start-up dominate it.
+    """
+    import subprocess
+
+    from harness.session import HarnessSession, SessionOptions
+
+    def all_plans(cache_dir: Path) -> None:
+        session = HarnessSession(SessionOptions(base_path=REPO, engine="static", cache=str(cache_dir)))
+        try:
+            for inst in session.selected:
+                session.plan(inst)
+        finally:
+            session.close()
+
+    wall = BenchContext(org=ctx.org, repeat=ctx.repeat, warmup=0, clock=time.perf_counter)
+    cold_times: list[float] = []
+    with tempfile.TemporaryDirectory(prefix="bench-cache-") as tmp:
+        for i in range(ctx.repeat):  # each cold run gets an empty cache of its own
+            start = time.perf_counter()
+            all_plans(Path(tmp) / f"cold-{i}")
+            cold_times.append(time.perf_counter() - start)
+        warm_dir = Path(tmp) / "warm"
+        all_plans(warm_dir)
+        (warm_seconds,) = wall.best_of(lambda: all_plans(warm_dir))
+        suite = ["-m", "pytest", "tests/unit/components", "tests/unit/stacks", "tests/unit/policies", "-q",
+                 "-p", "no:cacheprovider", "--engine", "static"]
+        suite_dir = Path(tmp) / "suite"
+
+        def run_suite() -> float:
+            start = time.perf_counter()
+            subprocess.run([sys.executable, *suite, "--harness-cache", str(suite_dir)], cwd=REPO,
+                           capture_output=True, check=True)
+            return time.perf_counter() - start
+
+        suite_cold = run_suite()
+        suite_warm = run_suite()
+    cold_seconds = min(cold_times)
+    return {
+        "cache_cold_seconds": f"{cold_seconds:.4f}",
+        "cache_warm_seconds": f"{warm_seconds:.4f}",
+        "cache_speedup": f"{cold_seconds / warm_seconds:.1f}",
+        "unit_suite_cold_seconds": f"{suite_cold:.2f}",
+        "unit_suite_warm_seconds": f"{suite_warm:.2f}",
+    }
+
+
+@benchmark("affected_ratio")
+def affected_ratio(ctx: BenchContext) -> Result:
+    """Affected instances for a one-file change (one stack manifest) over describing every stack (<= 0.25)."""
+    import shutil
+    import subprocess
+
+    from harness.atmos import load_config
+    from harness.select import affected_instances
+
+    with tempfile.TemporaryDirectory(prefix="bench-affected-") as tmp:
+        repo = Path(tmp) / "repo"
+        shutil.copytree(ctx.org.root, repo)
+
+        def git(*args: str) -> None:
+            subprocess.run(["git", "-C", str(repo), "-c", "user.email=b@example.com", "-c", "user.name=b", *args],
+                           check=True, capture_output=True)
+
+        git("init", "-q", "-b", "main")
+        git("add", "-A")
+        git("commit", "-qm", "base")
+        target = repo / ctx.org.stacks[len(ctx.org.stacks) // 2]
+        target.write_text(target.read_text() + "\nvars:\n  bench_change: true\n")
+        config = load_config(repo)
+
+        def affected() -> None:
+            result = affected_instances(config, "main")
+            if not result.decided or not result.instances:
+                raise RuntimeError(f"affected decided nothing: {result.note}")
+
+        affected_seconds, describe_seconds = ctx.best_of(affected, lambda: describe_all(repo))
+    return {
+        "affected_seconds": f"{affected_seconds:.4f}",
+        "affected_ratio": f"{affected_seconds / describe_seconds:.3f}",
+    }
+
+
+@benchmark("xdist_speedup")
+def xdist_speedup(ctx: BenchContext) -> Result:
+    """The unit suite at ``-n 2`` against ``-n 0`` (>= 1.6 on 2 cores), warm plan cache, wall clock."""
+    import subprocess
+
+    with tempfile.TemporaryDirectory(prefix="bench-xdist-") as tmp:
+        base = [sys.executable, "-m", "pytest", "tests/unit/components", "tests/unit/stacks", "tests/unit/policies",
+                "-q", "-p", "no:cacheprovider", "--engine", "static", "--harness-cache", tmp]
+        subprocess.run(base, cwd=REPO, capture_output=True, check=True)
+
+        def run(workers: str) -> float:
+            start = time.perf_counter()
+            subprocess.run([*base, "-n", workers], cwd=REPO, capture_output=True, check=True)
+            return time.perf_counter() - start
+
+        serial = min(run("0") for _ in range(ctx.repeat))
+        parallel = min(run("2") for _ in range(ctx.repeat))
+    return {
+        "unit_serial_seconds": f"{serial:.2f}",
+        "unit_parallel_seconds": f"{parallel:.2f}",
+        "xdist_speedup": f"{serial / parallel:.2f}",
+    }
+
+
 # -- command line --------------------------------------------------------------------------------------------
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
