@@ -261,7 +261,7 @@ def affected_ratio(ctx: BenchContext) -> Result:
         git("init", "-q", "-b", "main")
         git("add", "-A")
         git("commit", "-qm", "base")
-        target = repo / ctx.org.stacks[len(ctx.org.stacks) // 2]
+        target = repo / "stacks" / f"{ctx.org.stacks[len(ctx.org.stacks) // 2].key}.yaml"
         target.write_text(target.read_text() + "\nvars:\n  bench_change: true\n")
         config = load_config(repo)
 
