@@ -289,7 +289,8 @@ def xdist_speedup(ctx: BenchContext) -> Result:
 
         def run(workers: str) -> float:
             start = time.perf_counter()
-            subprocess.run([*base, "-n", workers], cwd=REPO, capture_output=True, check=True)
+            subprocess.run([*base, "-n", workers, "--dist", "loadgroup"], cwd=REPO, capture_output=True,
+                           check=True)
             return time.perf_counter() - start
 
         serial = min(run("0") for _ in range(ctx.repeat))

@@ -76,7 +76,9 @@ def pytest_configure(config: pytest.Config) -> None:
         allow_exec=bool(config.getoption("harness_allow_exec")),
         cache=config.getoption("harness_cache"),
     )
-    config.stash[_SESSION_KEY] = HarnessSession(opts)
+    session = HarnessSession(opts)
+    session.batch_plans = not hasattr(config, "workerinput")
+    config.stash[_SESSION_KEY] = session
     config.stash[_UNDETERMINED_KEY] = []
     if config.getoption("harness_report") and not hasattr(config, "workerinput"):
         config.stash[_REPORT_KEY] = ReportBuilder(shard=config.getoption("harness_shard"))
@@ -134,6 +136,10 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         notes.append(f"harness: shard {k}/{n}: {len(kept)}/{len(keep)} tests"
                      + (" (balanced by recorded durations)" if durations else ""))
         keep = kept
+    for item in keep:
+        key, is_instance = _item_key(item)
+        if is_instance:  # with --dist loadgroup, all tests of an instance run on one worker (planned once)
+            item.add_marker(pytest.mark.xdist_group(key))
     if len(keep) != len(items):
         dropped = [i for i in items if i not in set(keep)]
         config.hook.pytest_deselected(items=dropped)

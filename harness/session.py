@@ -46,6 +46,9 @@ class HarnessSession:
     def __init__(self, options: SessionOptions) -> None:
         self.options = options
         self.used = False
+        #: Plan every selected instance on the first request (one tfparse batch); a pytest-xdist worker
+        #: turns this off, since it only runs its share of the instances.
+        self.batch_plans = True
 
     @cached_property
     def resolver(self) -> Resolver:
@@ -156,7 +159,9 @@ class HarnessSession:
         """The instance's plan; the first call plans every selected instance in one batch."""
         results = self.__dict__.setdefault("_plans", {})
         if instance.id not in results:
-            batch = [instance] + [i for i in self.selected if i.id not in results and i.id != instance.id]
+            batch = [instance]
+            if self.batch_plans:
+                batch += [i for i in self.selected if i.id not in results and i.id != instance.id]
             results.update(self._plan_batch(batch))
         result = results[instance.id]
         if isinstance(result, Exception):
