@@ -183,10 +183,14 @@ resource "aws_flow_log" "this" {
   log_destination          = var.flow_logs_bucket_arn
   max_aggregation_interval = var.flow_logs_max_aggregation_interval
 
-  destination_options {
-    file_format                = "parquet"
-    hive_compatible_partitions = true
-    per_hour_partition         = true
+  # Parquet with hourly, Hive-style partitions suits Athena; plain text keeps the defaults.
+  dynamic "destination_options" {
+    for_each = var.flow_logs_file_format == "parquet" ? [var.flow_logs_file_format] : []
+    content {
+      file_format                = destination_options.value
+      hive_compatible_partitions = true
+      per_hour_partition         = true
+    }
   }
 
   tags = merge(local.tags, { Name = "${local.id}-flow-logs" })

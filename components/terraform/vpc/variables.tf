@@ -207,3 +207,14 @@ variable "flow_logs_max_aggregation_interval" {
     error_message = "The flow_logs_max_aggregation_interval must be 60 or 600."
   }
 }
+
+variable "flow_logs_file_format" {
+  type        = string
+  description = "Format of the flow log objects: `plain-text` (default) or `parquet` (hourly Hive-compatible partitions)."
+  default     = "plain-text"
+
+  validation {
+    condition     = contains(["plain-text", "parquet"], var.flow_logs_file_format)
+    error_message = "The flow_logs_file_format must be plain-text or parquet."
+  }
+}
