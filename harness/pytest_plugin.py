@@ -156,8 +156,9 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     builder = _BUILDER[0]
     if builder is None:
         return
-    props = dict(report.user_properties)
-    stack, component = split_instance(props.get("harness_instance"))
+    props: dict[str, Any] = dict(report.user_properties)
+    instance = props.get("harness_instance")
+    stack, component = split_instance(str(instance) if instance else None)
     record_phase(builder, report, stack=stack, component=component)
     if report.when != "call":
         return
