@@ -14,6 +14,7 @@ from harness.cli.describe import describe
 from harness.cli.plan import plan
 from harness.cli.report import gate, report
 from harness.cli.validate import validate
+from harness.cli.verify import verify
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -35,6 +36,7 @@ cli.add_command(check)
 cli.add_command(policies)
 cli.add_command(report)
 cli.add_command(gate)
+cli.add_command(verify)
 
 
 def main(argv: list[str] | None = None) -> None:
