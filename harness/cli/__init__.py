@@ -13,6 +13,7 @@ from harness.cli.common import run_guarded
 from harness.cli.describe import describe
 from harness.cli.plan import plan
 from harness.cli.report import gate, report
+from harness.cli.state import cleanup, state
 from harness.cli.validate import validate
 from harness.cli.verify import verify
 
@@ -37,6 +38,8 @@ cli.add_command(policies)
 cli.add_command(report)
 cli.add_command(gate)
 cli.add_command(verify)
+cli.add_command(state)
+cli.add_command(cleanup)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -135,16 +135,18 @@ class Worlds:
     workdir: Path
     current: str | None = None
     seeder: Seeder | None = None
+    generation: int = -1
     reports: dict[str, dict[str, InstanceReport]] = field(default_factory=dict)
 
     def load(self, key: str, build: Callable[[Seeder], None], *, write_states: bool = True) -> Seeder:
-        """Reset and build world ``key`` unless it is the one loaded."""
-        if self.current != key or self.seeder is None:
+        """Reset and build world ``key`` unless it is the one loaded (and nobody has reset the emulator since:
+        other suites in the same process share the embedded server and reset it for their own tests)."""
+        if self.current != key or self.seeder is None or self.generation != self.emulator.generation:
             self.emulator.reset()
             self.current = None
             seeder = Seeder(self.emulator, self.resolver, write_states=write_states)
             build(seeder)
-            self.seeder, self.current = seeder, key
+            self.seeder, self.current, self.generation = seeder, key, self.emulator.generation
         return self.seeder
 
     def scratch(self) -> Emulator:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -127,3 +129,27 @@ def test_a_stale_lock_is_reported_and_left_alone(make_deployment: MakeDeployment
         finally:
             for lock_id in (ref.lock_id, fresh["Path"]):
                 table.delete_item(TableName=ref.dynamodb_table, Key={"LockID": {"S": lock_id}})
+
+
+def test_harness_state_locks_cli_flags_the_stale_lock(make_deployment: MakeDeployment, resolver: Resolver,
+                                                      emu: Emulator, repo: Path) -> None:
+    producer, _ = instances(resolver)
+    ref = BackendRef.from_instance(producer)
+    table = emu.session(account_id=ROOT_ACCOUNT).client("dynamodb")
+    with make_deployment() as deployment:
+        deployment.apply(producer)
+        created = datetime.now(UTC) - timedelta(hours=5)
+        info = {"ID": "dead-runner", "Operation": "OperationTypeApply", "Who": "ci@crashed-runner",
+                "Version": "1.0.3", "Path": ref.lock_id, "Created": created.strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
+        table.put_item(TableName=ref.dynamodb_table,
+                       Item={"LockID": {"S": ref.lock_id}, "Info": {"S": json.dumps(info)}})
+        try:
+            proc = subprocess.run([sys.executable, "-m", "harness", "state", "locks", "-s", "core-ue1-root",
+                                   "--emulator", emu.endpoint, "--stale-after", "2h", "--base-path", str(repo)],
+                                  cwd=repo, capture_output=True, text=True, timeout=300, check=False)
+            assert proc.returncode == 0, proc.stderr
+            assert f"STALE {ref.lock_id}: held by ci@crashed-runner for OperationTypeApply" in proc.stdout
+            assert "1 stale (older than 2h); none was changed" in proc.stderr
+            assert len(table.scan(TableName=ref.dynamodb_table)["Items"]) >= 1  # still there
+        finally:
+            table.delete_item(TableName=ref.dynamodb_table, Key={"LockID": {"S": ref.lock_id}})

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -164,3 +166,30 @@ def test_a_signal_during_a_terraform_run_stops_it_and_tears_down(child: Callable
         assert [x.who for x in list_locks(consumer, emu)] == ["test@holder"]  # and the lock is not broken
     finally:
         table.delete_item(TableName=ref.dynamodb_table, Key={"LockID": {"S": ref.lock_id}})
+
+
+def _harness(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "harness", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=600, check=False)
+
+
+def test_harness_cleanup_cli_destroys_what_a_killed_run_left(child: Callable[[], ChildRun], resolver: Resolver,
+                                                             emu: Emulator, terraform: TerraformBinary,
+                                                             ledger_dir: Path, workdir_root: Path,
+                                                             repo: Path) -> None:
+    run = child()
+    run.wait_applied()
+    run.signal(signal.SIGKILL)
+    assert run.wait() == -signal.SIGKILL
+    producer, _ = instances(resolver)
+    inspected = _harness("state", "inspect", "account-map", "-s", "core-ue1-root", "--emulator", emu.endpoint,
+                         "--base-path", str(repo), "--format", "json", cwd=repo)
+    assert inspected.returncode == 0, inspected.stderr
+    assert json.loads(inspected.stdout)["outputs"], "the killed run left account-map's outputs in state"
+    dry = _harness("cleanup", "--ledger-dir", str(ledger_dir), "--terraform", terraform.path, "--dry-run", cwd=repo)
+    assert "pending: core-ue1-root/account-map" in dry.stdout and dry.returncode == 0
+    done = _harness("cleanup", "--ledger-dir", str(ledger_dir), "--terraform", terraform.path, "--format", "json",
+                    cwd=repo)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert json.loads(done.stdout)["destroyed"] == ["plat-ue1-sandbox/account-consumer", "core-ue1-root/account-map"]
+    assert_nothing_left(resolver, emu, ledger_dir, workdir_root)
