@@ -181,7 +181,6 @@ def test_harness_cleanup_cli_destroys_what_a_killed_run_left(child: Callable[[],
     run.wait_applied()
     run.signal(signal.SIGKILL)
     assert run.wait() == -signal.SIGKILL
-    producer, _ = instances(resolver)
     inspected = _harness("state", "inspect", "account-map", "-s", "core-ue1-root", "--emulator", emu.endpoint,
                          "--base-path", str(repo), "--format", "json", cwd=repo)
     assert inspected.returncode == 0, inspected.stderr
