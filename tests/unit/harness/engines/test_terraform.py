@@ -17,6 +17,7 @@ from harness.tools.terraform import ensure_test_terraform
 
 from ._helpers import FIXTURES, request
 
+
 def _binary() -> str | None:
     """HARNESS_TERRAFORM, else the sha256-verified terraform 1.0.3 of the [test] extra."""
     named = os.environ.get("HARNESS_TERRAFORM")
