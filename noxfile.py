@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import glob
 import os
+import shutil
+import subprocess
 
 import nox
 
@@ -48,6 +51,60 @@ def integration(session: nox.Session) -> None:
     """Cross-component tests against an AWS emulator (embedded moto) with a real Terraform binary."""
     _install(session, "test")
     session.run("pytest", "tests/integration", *session.posargs, success_codes=[0, 5])
+
+
+LOCALSTACK_PACKAGES = ["localstack-core[runtime]", "cbor2<6", "pyopenssl<24.3", "cryptography<44",
+                       "service_identity<25"]
+
+
+def _python313() -> str:
+    for candidate in ("python3.13", os.path.expanduser("~/.pyenv/versions/3.13/bin/python3.13")):
+        found = shutil.which(candidate) or (candidate if os.path.isfile(candidate) else None)
+        if found:
+            return found
+    versions = sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.13*/bin/python3.13")))
+    if versions:
+        return versions[-1]
+    raise RuntimeError("LocalStack runs without Docker on Python 3.13: install python3.13 (e.g. pyenv install 3.13)")
+
+
+@nox.session(python=PYTHON)
+def integration_localstack(session: nox.Session) -> None:
+    """The integration tests against LocalStack started on the host (its own Python 3.13 venv, no Docker)."""
+    _install(session, "test")
+    venv = os.path.join(session.create_tmp(), "localstack-venv")
+    if not os.path.exists(os.path.join(venv, "bin", "python")):
+        session.run(_python313(), "-m", "venv", venv, external=True)
+        session.run(os.path.join(venv, "bin", "pip"), "install", "-q", *LOCALSTACK_PACKAGES, external=True)
+    env = {**os.environ, "GATEWAY_LISTEN": "127.0.0.1:4566", "SKIP_SSL_CERT_DOWNLOAD": "1"}
+    log = open(os.path.join(session.create_tmp(), "localstack.log"), "w")  # noqa: SIM115 - closed below
+    server = subprocess.Popen([os.path.join(venv, "bin", "python"), "-m", "localstack.runtime.main"], env=env,
+                              stdout=log, stderr=subprocess.STDOUT)
+    try:
+        session.run("python", "-c", _WAIT_FOR_LOCALSTACK)
+        session.run("pytest", "tests/integration", *session.posargs, success_codes=[0, 5],
+                    env={"HARNESS_EMULATOR": "localstack", "LOCALSTACK_ENDPOINT": "http://127.0.0.1:4566"})
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+_WAIT_FOR_LOCALSTACK = """
+import time, urllib.request
+deadline = time.monotonic() + 180
+while True:
+    try:
+        urllib.request.urlopen("http://127.0.0.1:4566/_localstack/health", timeout=2).read()
+        break
+    except OSError:
+        if time.monotonic() > deadline:
+            raise SystemExit("LocalStack did not answer on 127.0.0.1:4566 within 180 s")
+        time.sleep(1)
+"""
 
 
 @nox.session(python=PYTHON)
