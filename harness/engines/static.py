@@ -154,6 +154,12 @@ class TfparseWorker:
             while pending:
                 yield from self._batch(pending)
 
+    def warm_up(self) -> None:
+        """Start the child now, so it loads the Go library while the parent prepares the jobs."""
+        with self._lock:
+            if self._proc is None or self._proc.poll() is not None:
+                self._start()
+
     def _batch(self, pending: list[TfparseJob]) -> Iterator[TfparseReply]:
         proc = self._proc if self._proc is not None and self._proc.poll() is None else self._start()
         stdin = proc.stdin
@@ -279,6 +285,8 @@ class StaticEngine:
     def plan_many(self, requests: Sequence[PlanRequest]) -> list[Plan | Exception]:
         """Plan several instances with one tfparse child; one Plan or EvaluationError each."""
         results: list[Plan | Exception | None] = [None] * len(requests)
+        if requests:
+            self._worker.warm_up()
         jobs: list[TfparseJob] = []
         prepared: dict[str, tuple[int, _Prepared]] = {}
         for i, request in enumerate(requests):
