@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from harness.atmos import AtmosConfig, Instance, Resolver, gitrev
 from harness.atmos.affected import affected as describe_affected
+from harness.atmos.affected import rebase_config
 from harness.atmos.yamlio import load_file
 from harness.errors import HarnessError
 
@@ -58,34 +60,45 @@ def _add(result: AffectedResult, instance_id: str, reason: str) -> None:
 def affected_instances(config: AtmosConfig, base_ref: str, head_ref: str | None = None,
                        *, allow_exec: bool = False) -> AffectedResult:
     """Instances affected between ``base_ref`` and ``head_ref`` (default: the working tree)."""
-    try:
-        repo = gitrev.repo_root(config.base_path)
-        gitrev.resolve_commit(repo, base_ref)
-        changed = gitrev.changed_files(repo, base_ref, head_ref)
-        items = describe_affected(config, base_ref=base_ref, head_ref=head_ref, allow_exec=allow_exec)
-    except HarnessError as exc:
-        return AffectedResult(decided=False, note=f"cannot decide what is affected, running everything: {exc}")
-    result = AffectedResult(decided=True, changed_files=sorted(changed))
-    result.harness_changed = any(f.startswith(HARNESS_PATHS) or f in HARNESS_PATHS for f in changed)
-    for item in items:
-        if item.get("deleted") or item.get("component_type", "terraform") != "terraform":
-            continue
-        for reason in item.get("affected_all") or [item.get("affected")]:
-            _add(result, f"{item['stack']}/{item['component']}", str(reason))
-    resolver = Resolver(config, allow_exec=allow_exec)
+    with ExitStack() as scope:
+        try:
+            repo = gitrev.repo_root(config.base_path)
+            gitrev.resolve_commit(repo, base_ref)
+            changed = gitrev.changed_files(repo, base_ref, head_ref)
+            root, head_config = repo, config
+            if head_ref is not None:
+                root = scope.enter_context(gitrev.checkout(repo, head_ref))
+                head_config = rebase_config(config, repo, root)
+            resolver = Resolver(head_config, allow_exec=allow_exec)
+            items = describe_affected(config, base_ref=base_ref, head_ref=head_ref, allow_exec=allow_exec,
+                                      head_stacks=resolver.describe_stacks() if head_ref is None else None)
+        except HarnessError as exc:
+            return AffectedResult(decided=False, note=f"cannot decide what is affected, running everything: {exc}")
+        result = AffectedResult(decided=True, changed_files=sorted(changed))
+        result.harness_changed = any(f.startswith(HARNESS_PATHS) or f in HARNESS_PATHS for f in changed)
+        for item in items:
+            if item.get("deleted") or item.get("component_type", "terraform") != "terraform":
+                continue
+            for reason in item.get("affected_all") or [item.get("affected")]:
+                _add(result, f"{item['stack']}/{item['component']}", str(reason))
+        _manifest_reasons(result, resolver, root, changed)
+        return result
+
+
+def _manifest_reasons(result: AffectedResult, resolver: Resolver, root: Path, changed: list[str]) -> None:
+    """A changed manifest affects the instances it contributes to; then dependents of everything affected."""
     instances = [i for i in resolver.instances() if i.deployable]
-    stacks_rel = config.stacks_base_path.relative_to(repo) if config.stacks_base_path.is_relative_to(repo) else None
-    changed_manifests = {repo / f for f in changed
-                         if stacks_rel is not None and Path(f).is_relative_to(stacks_rel)}
+    stacks_base = resolver.config.stacks_base_path
+    stacks_rel = stacks_base.relative_to(root) if stacks_base.is_relative_to(root) else None
+    changed_manifests = {root / f for f in changed if stacks_rel is not None and Path(f).is_relative_to(stacks_rel)}
     result.stacks_changed = bool(changed_manifests)
     for inst in instances:
         entry = resolver.find(inst.component, inst.stack)
         names = {inst.component, *(entry.processed.get("inheritance") or [])}
         for path in sorted(changed_manifests & set(entry.manifest.files)):
             if _contributes(path, names):
-                _add(result, inst.id, f"manifest {path.relative_to(repo).as_posix()}")
+                _add(result, inst.id, f"manifest {path.relative_to(root).as_posix()}")
     _add_dependents(result, instances)
-    return result
 
 
 _GLOBAL_SECTIONS = ("vars", "settings", "env", "terraform", "overrides", "dependencies", "metadata", "name",

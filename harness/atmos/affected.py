@@ -472,6 +472,7 @@ def affected(
     exclude_locked: bool = False,
     dependents_only_in_stack: str | None = None,
     stack: str | None = None,
+    head_stacks: Mapping[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """``atmos describe affected --ref BASE``: compare the repository holding ``config`` with ``base_ref``.
 
@@ -494,7 +495,8 @@ def affected(
         base_root = scope.enter_context(gitrev.checkout(repo, base_ref))
         base_cfg = rebase_config(config, repo, base_root)
         changed = gitrev.changed_files(repo, base_ref, head_ref)
-        head_stacks = _describe_side(head_cfg, **options)
+        if head_stacks is None or head_ref is not None:
+            head_stacks = _describe_side(head_cfg, **options)
         base_stacks = _describe_side(base_cfg, **options)
         return describe_affected(
             head_stacks,

@@ -132,3 +132,12 @@ def test_shards_are_deterministic_disjoint_and_balanced() -> None:
 def test_bad_shard_spec(bad: str) -> None:
     with pytest.raises(HarnessError, match="--shard"):
         parse_shard(bad)
+
+
+def test_between_two_commits_ignores_the_working_tree(git_example: Path) -> None:
+    edit(git_example / "stacks/catalog/guardduty.yaml", "FIFTEEN_MINUTES", "ONE_HOUR")
+    _git(git_example, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qam", "guardduty")
+    edit(git_example / "stacks/catalog/budgets.yaml", "DAILY", "WEEKLY")  # uncommitted: not part of HEAD
+    result = affected_instances(load_config(git_example), "main~1", "main")
+    assert result.decided, result.note
+    assert result.instances == {"core-ue1-security/guardduty": ["stack.vars", "manifest stacks/catalog/guardduty.yaml"]}
