@@ -58,13 +58,13 @@ LOCALSTACK_PACKAGES = ["localstack-core[runtime]", "cbor2<6", "pyopenssl<24.3", 
 
 
 def _python313() -> str:
-    for candidate in ("python3.13", os.path.expanduser("~/.pyenv/versions/3.13/bin/python3.13")):
-        found = shutil.which(candidate) or (candidate if os.path.isfile(candidate) else None)
-        if found:
-            return found
+    """A real Python 3.13 (pyenv's versions before PATH: a pyenv shim may not be activated)."""
     versions = sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.13*/bin/python3.13")))
     if versions:
         return versions[-1]
+    found = shutil.which("python3.13")
+    if found:
+        return found
     raise RuntimeError("LocalStack runs without Docker on Python 3.13: install python3.13 (e.g. pyenv install 3.13)")
 
 
