@@ -224,7 +224,7 @@ def loads(text: str, file: Path | str = "<string>") -> Any:
         problem = exc.problem or exc.context or "invalid YAML"
         raise ConfigError(f"YAML syntax error: {problem}", file=file, line=line) from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"YAML error: {exc}", file=file) from None
+        raise ConfigError(f"YAML error: {str(exc).strip().splitlines()[0]}", file=file) from None
     finally:
         loader.dispose()
 
