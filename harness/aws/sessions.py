@@ -119,6 +119,8 @@ class SessionFactory:
         self.counter = counter or RetryCounter()
         self.role_name = role_name
         self._cache: dict[tuple[str | None, str], AccountSession] = {}
+        #: Every (role, region) a session was made for, kept across ``clear()`` so a wipe can find them.
+        self.touched: set[tuple[str | None, str]] = set()
         self._lock = threading.Lock()
         self._shared: Any = None
 
@@ -150,6 +152,7 @@ class SessionFactory:
                 raise HarnessError(f"role {role_arn} is not in account {account_id}")
         key = (role_arn, region)
         with self._lock:
+            self.touched.add(key)
             cached = self._cache.get(key)
         if cached is not None:
             return cached
