@@ -41,8 +41,22 @@ def _hash_tree(digest: hashlib._Hash, directory: Path, label: str) -> None:
                 continue
             path = Path(dirpath) / name
             digest.update(f"{label}/{os.path.normpath(os.path.join(rel, name))}\0".encode())
-            digest.update(path.read_bytes())
+            digest.update(_file_digest(path))
             digest.update(b"\0")
+
+
+_FILE_DIGESTS: dict[tuple[str, int, int, int], bytes] = {}
+
+
+def _file_digest(path: Path) -> bytes:
+    """A file's sha256, remembered per (path, inode, mtime, size): instances share component files."""
+    st = path.stat()
+    key = (str(path), st.st_ino, st.st_mtime_ns, st.st_size)
+    found = _FILE_DIGESTS.get(key)
+    if found is None:
+        found = hashlib.sha256(path.read_bytes()).digest()
+        _FILE_DIGESTS[key] = found
+    return found
 
 
 def cache_key(request: PlanRequest, engine: str, binary_version: str | None = None) -> str:
