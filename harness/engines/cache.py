@@ -28,7 +28,9 @@ from harness.plan import Plan
 DEFAULT_SUBDIR = Path(".harness-cache") / "plans"
 
 
-def _hash_tree(digest: hashlib._Hash, directory: Path, label: str) -> None:
+def _tree_files(directory: Path) -> list[tuple[str, Path, tuple[int, int, int]]]:
+    """(relative name, path, (inode, mtime, size)) of every file that can change a plan, in a stable order."""
+    out: list[tuple[str, Path, tuple[int, int, int]]] = []
     for dirpath, dirnames, filenames in os.walk(directory):
         rel = os.path.relpath(dirpath, directory)
         if rel == ".terraform":
@@ -40,22 +42,43 @@ def _hash_tree(digest: hashlib._Hash, directory: Path, label: str) -> None:
             if name.endswith((".tfstate", ".tfstate.backup")):
                 continue
             path = Path(dirpath) / name
-            digest.update(f"{label}/{os.path.normpath(os.path.join(rel, name))}\0".encode())
-            digest.update(_file_digest(path))
-            digest.update(b"\0")
+            st = path.stat()
+            out.append((os.path.normpath(os.path.join(rel, name)), path, (st.st_ino, st.st_mtime_ns, st.st_size)))
+    return out
 
 
-_FILE_DIGESTS: dict[tuple[str, int, int, int], bytes] = {}
+_TREE_DIGESTS: dict[tuple[str, str, tuple[tuple[str, tuple[int, int, int]], ...]], bytes] = {}
 
 
-def _file_digest(path: Path) -> bytes:
-    """A file's sha256, remembered per (path, inode, mtime, size): instances share component files."""
-    st = path.stat()
-    key = (str(path), st.st_ino, st.st_mtime_ns, st.st_size)
-    found = _FILE_DIGESTS.get(key)
+def _tree_digest(directory: Path, label: str) -> bytes:
+    """The digest of a folder's files, remembered while none of them changes (sessions share components)."""
+    files = _tree_files(directory)
+    key = (str(directory), label, tuple((rel, stamp) for rel, _, stamp in files))
+    found = _TREE_DIGESTS.get(key)
     if found is None:
-        found = hashlib.sha256(path.read_bytes()).digest()
-        _FILE_DIGESTS[key] = found
+        digest = hashlib.sha256()
+        for rel, path, _ in files:
+            digest.update(f"{label}/{rel}\0".encode())
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+            digest.update(b"\0")
+        found = digest.digest()
+        _TREE_DIGESTS[key] = found
+    return found
+
+
+_EXTERNALS: dict[tuple[str, bytes], list[str]] = {}
+
+
+def _externals(component: Path, component_digest: bytes) -> list[str]:
+    """Local module folders outside the component (derived from its files, so remembered by their digest)."""
+    key = (str(component), component_digest)
+    found = _EXTERNALS.get(key)
+    if found is None:
+        try:
+            found = list(external_dirs(component, module_tree(component)))
+        except HarnessError:
+            found = []
+        _EXTERNALS[key] = found
     return found
 
 
@@ -70,13 +93,10 @@ def cache_key(request: PlanRequest, engine: str, binary_version: str | None = No
     }
     digest.update(json.dumps(context, sort_keys=True, default=str).encode())
     component = Path(request.component_dir).resolve()
-    _hash_tree(digest, component, ".")
-    try:
-        externals = external_dirs(component, module_tree(component))
-    except HarnessError:
-        externals = []
-    for ext in externals:
-        _hash_tree(digest, (component / ext).resolve(), ext)
+    component_digest = _tree_digest(component, ".")
+    digest.update(component_digest)
+    for ext in _externals(component, component_digest):
+        digest.update(_tree_digest((component / ext).resolve(), ext))
     return digest.hexdigest()
 
 
