@@ -229,3 +229,26 @@ def iter_nodes(node: ModuleNode) -> list[ModuleNode]:
     for child in node.children.values():
         out.extend(iter_nodes(child))
     return out
+
+
+def plan_input_files(directory: Path) -> list[tuple[str, Path, tuple[int, int, int]]]:
+    """Every file under a component (or module) folder that can change a plan, in a stable order.
+
+    ``.terraform`` keeps only ``modules`` (the registry module tree); state files are left out.
+    Each entry: (normalized relative name, path, (inode, mtime_ns, size)).
+    """
+    out: list[tuple[str, Path, tuple[int, int, int]]] = []
+    for dirpath, dirnames, filenames in os.walk(directory):
+        rel = os.path.relpath(dirpath, directory)
+        if rel == ".terraform":
+            dirnames[:] = [d for d in dirnames if d == "modules"]
+        else:
+            dirnames[:] = [d for d in dirnames if d not in SKIP_DIRS or (rel == "." and d == ".terraform")]
+        dirnames.sort()
+        for name in sorted(filenames):
+            if name.endswith((".tfstate", ".tfstate.backup")):
+                continue
+            path = Path(dirpath) / name
+            st = path.stat()
+            out.append((os.path.normpath(os.path.join(rel, name)), path, (st.st_ino, st.st_mtime_ns, st.st_size)))
+    return out

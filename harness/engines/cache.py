@@ -20,7 +20,7 @@ from pathlib import Path
 from filelock import FileLock
 
 from harness import __version__
-from harness.engines._sources import SKIP_DIRS, external_dirs, module_tree
+from harness.engines._sources import external_dirs, module_tree, plan_input_files
 from harness.engines.base import Engine, PlanRequest
 from harness.errors import HarnessError
 from harness.plan import Plan
@@ -28,31 +28,12 @@ from harness.plan import Plan
 DEFAULT_SUBDIR = Path(".harness-cache") / "plans"
 
 
-def _tree_files(directory: Path) -> list[tuple[str, Path, tuple[int, int, int]]]:
-    """(relative name, path, (inode, mtime, size)) of every file that can change a plan, in a stable order."""
-    out: list[tuple[str, Path, tuple[int, int, int]]] = []
-    for dirpath, dirnames, filenames in os.walk(directory):
-        rel = os.path.relpath(dirpath, directory)
-        if rel == ".terraform":
-            dirnames[:] = [d for d in dirnames if d == "modules"]
-        else:
-            dirnames[:] = [d for d in dirnames if d not in SKIP_DIRS or (rel == "." and d == ".terraform")]
-        dirnames.sort()
-        for name in sorted(filenames):
-            if name.endswith((".tfstate", ".tfstate.backup")):
-                continue
-            path = Path(dirpath) / name
-            st = path.stat()
-            out.append((os.path.normpath(os.path.join(rel, name)), path, (st.st_ino, st.st_mtime_ns, st.st_size)))
-    return out
-
-
 _TREE_DIGESTS: dict[tuple[str, str, tuple[tuple[str, tuple[int, int, int]], ...]], bytes] = {}
 
 
 def _tree_digest(directory: Path, label: str) -> bytes:
     """The digest of a folder's files, remembered while none of them changes (sessions share components)."""
-    files = _tree_files(directory)
+    files = plan_input_files(directory)
     key = (str(directory), label, tuple((rel, stamp) for rel, _, stamp in files))
     found = _TREE_DIGESTS.get(key)
     if found is None:

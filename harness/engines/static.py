@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.engines._sources import SKIP_DIRS, ModuleNode, external_dirs, iter_nodes, module_tree
+from harness.engines._sources import SKIP_DIRS, ModuleNode, external_dirs, iter_nodes, module_tree, plan_input_files
 from harness.engines._static_plan import build_plan
 from harness.engines.base import PlanRequest
 from harness.errors import EvaluationError, HarnessError
@@ -223,17 +223,7 @@ class _Prepared:
 
 
 def _fingerprint(directory: Path) -> tuple[tuple[str, int, int], ...]:
-    out: list[tuple[str, int, int]] = []
-    for dirpath, dirnames, filenames in os.walk(directory):
-        rel = os.path.relpath(dirpath, directory)
-        if rel == ".terraform":
-            dirnames[:] = [d for d in dirnames if d == "modules"]
-        else:
-            dirnames[:] = [d for d in dirnames if d not in SKIP_DIRS or (rel == "." and d == ".terraform")]
-        for name in filenames:
-            st = os.stat(os.path.join(dirpath, name))
-            out.append((os.path.join(rel, name), st.st_mtime_ns, st.st_size))
-    return tuple(sorted(out))
+    return tuple((rel, stamp[1], stamp[2]) for rel, _, stamp in plan_input_files(directory))
 
 
 def _ignore(root: str) -> Any:
