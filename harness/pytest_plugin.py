@@ -10,23 +10,26 @@ import json
 import platform
 from collections.abc import Generator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from harness import __version__
-from harness.atmos import Instance, Resolver
 from harness.errors import HarnessError
-from harness.plan import Plan, Resource, Undetermined
-from harness.policy import PolicyResult
-from harness.report import ReportBuilder
-from harness.report.collect import record_phase, split_instance
-from harness.select import affected_instances, assign_shards, load_durations, parse_shard
-from harness.session import HarnessSession, SessionOptions
+from harness.plan import Resource, Undetermined
 
-_SESSION_KEY = pytest.StashKey[HarnessSession]()
+# The plugin loads in every pytest run of the environment (a pytest11 entry point): the heavy parts of
+# the harness are imported only when a run uses them.
+if TYPE_CHECKING:
+    from harness.atmos import Instance, Resolver
+    from harness.plan import Plan
+    from harness.policy import PolicyResult
+    from harness.report import ReportBuilder
+    from harness.session import HarnessSession
+
+_SESSION_KEY = pytest.StashKey["HarnessSession"]()
 _UNDETERMINED_KEY = pytest.StashKey[list[str]]()
-_REPORT_KEY = pytest.StashKey[ReportBuilder]()
+_REPORT_KEY = pytest.StashKey["ReportBuilder"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -65,22 +68,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "component(name): run once per stack that deploys the component")
-    opts = SessionOptions(
-        base_path=Path(config.getoption("harness_base_path")) if config.getoption("harness_base_path") else None,
-        start=Path(str(config.rootpath)),
-        stacks=config.getoption("harness_stacks"),
-        components=config.getoption("harness_components"),
-        engine=config.getoption("harness_engine"),
-        plans_dir=Path(config.getoption("harness_plans_dir")) if config.getoption("harness_plans_dir") else None,
-        terraform=config.getoption("harness_terraform"),
-        allow_exec=bool(config.getoption("harness_allow_exec")),
-        cache=config.getoption("harness_cache"),
-    )
-    session = HarnessSession(opts)
-    session.batch_plans = not hasattr(config, "workerinput")
-    config.stash[_SESSION_KEY] = session
     config.stash[_UNDETERMINED_KEY] = []
     if config.getoption("harness_report") and not hasattr(config, "workerinput"):
+        from harness.report import ReportBuilder
+
         config.stash[_REPORT_KEY] = ReportBuilder(shard=config.getoption("harness_shard"))
 
 
@@ -91,7 +82,27 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def _session(config: pytest.Config) -> HarnessSession:
-    return config.stash[_SESSION_KEY]
+    """The run's session, made on first use (a run that uses no harness feature never resolves anything)."""
+    session = config.stash.get(_SESSION_KEY, None)
+    if session is None:
+        from harness.session import HarnessSession, SessionOptions
+
+        base = config.getoption("harness_base_path")
+        plans = config.getoption("harness_plans_dir")
+        session = HarnessSession(SessionOptions(
+            base_path=Path(base) if base else None,
+            start=Path(str(config.rootpath)),
+            stacks=config.getoption("harness_stacks"),
+            components=config.getoption("harness_components"),
+            engine=config.getoption("harness_engine"),
+            plans_dir=Path(plans) if plans else None,
+            terraform=config.getoption("harness_terraform"),
+            allow_exec=bool(config.getoption("harness_allow_exec")),
+            cache=config.getoption("harness_cache"),
+        ))
+        session.batch_plans = not hasattr(config, "workerinput")
+        config.stash[_SESSION_KEY] = session
+    return session
 
 
 def _item_key(item: pytest.Item) -> tuple[str, bool]:
@@ -109,6 +120,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     notes: list[str] = []
     since = config.getoption("harness_affected_since")
     if since:
+        from harness.select import affected_instances
+
         harness = _session(config)
         result = affected_instances(harness.resolver.config, since, allow_exec=harness.options.allow_exec)
         if not result.decided:
@@ -127,6 +140,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             keep = selected
     shard = config.getoption("harness_shard")
     if shard:
+        from harness.select import assign_shards, load_durations, parse_shard
+
         k, n = parse_shard(shard)
         durations_path = config.getoption("harness_durations_file")
         default_path = config.rootpath / ".harness-durations.json"
@@ -156,6 +171,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     builder = _BUILDER[0]
     if builder is None:
         return
+    from harness.report.collect import record_phase, split_instance
+
     props: dict[str, Any] = dict(report.user_properties)
     instance = props.get("harness_instance")
     stack, component = split_instance(str(instance) if instance else None)
@@ -183,9 +200,9 @@ def _write_report(session: pytest.Session) -> None:
     path = session.config.getoption("harness_report")
     if builder is None or not path:
         return
-    harness = _session(session.config)
+    harness = session.config.stash.get(_SESSION_KEY, None)
     environment: dict[str, Any] = {"harness": __version__, "python": platform.python_version()}
-    if harness.used:
+    if harness is not None and harness.used:
         engine = harness.engine[0]
         environment["engine"] = engine.name
         environment["terraform"] = getattr(engine, "version", None)
@@ -213,9 +230,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Say which engine, binary, stacks and instances this run uses (once anything asked for them)."""
-    harness = _session(session.config)
+    harness = session.config.stash.get(_SESSION_KEY, None)
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    if not harness.used or reporter is None:
+    if harness is None or not harness.used or reporter is None:
         return
     try:
         reporter.write_line(harness.header())
