@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.atmos import Instance, Resolver, load_config
-from harness.atmos.functions import TerraformRef, split_function
+from harness.atmos.functions import is_deferred
 from harness.engines import Engine, PlanCache, PlanRequest, cache_key, make_engine
 from harness.errors import HarnessError
 from harness.plan import Plan
@@ -144,7 +144,7 @@ class HarnessSession:
 
     def request(self, instance: Instance) -> PlanRequest:
         """What the engines need of an instance; values only known after apply are left unset."""
-        variables = {k: v for k, v in instance.vars.items() if not _deferred(v)}
+        variables = {k: v for k, v in instance.vars.items() if not is_deferred(v)}
         return PlanRequest(
             stack=instance.stack,
             component=instance.component,
@@ -209,18 +209,6 @@ class HarnessSession:
 
 def _str(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
-
-
-def _deferred(value: Any) -> bool:
-    if isinstance(value, TerraformRef):
-        return True
-    if isinstance(value, str):
-        return split_function(value) is not None
-    if isinstance(value, dict):
-        return any(_deferred(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_deferred(v) for v in value)
-    return False
 
 
 def account_id(instance: Instance) -> str | None:

@@ -190,6 +190,20 @@ def _evaluate_other(value: Any, ctx: FunctionContext) -> Any:
     return value
 
 
+def is_deferred(value: Any, *, templates: bool = False) -> bool:
+    """Whether a value holds a YAML function call (``!terraform.output`` ...) whose result is not known yet;
+    with ``templates``, an unrendered ``{{ }}`` counts too."""
+    if isinstance(value, TerraformRef):
+        return True
+    if isinstance(value, str):
+        return split_function(value) is not None or (templates and "{{" in value)
+    if isinstance(value, dict):
+        return any(is_deferred(v, templates=templates) for v in value.values())
+    if isinstance(value, list):
+        return any(is_deferred(v, templates=templates) for v in value)
+    return False
+
+
 def collect_refs(value: Any, out: list[TerraformRef]) -> None:
     """Find ``!terraform.*`` calls without evaluating anything (for dependency listing)."""
     if isinstance(value, TerraformRef):

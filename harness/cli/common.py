@@ -17,6 +17,11 @@ from harness.errors import HarnessError
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def split_list(values: tuple[str, ...]) -> list[str]:
+    """Repeated and comma-separated option values as one list (``-s a,b -s c`` -> a, b, c)."""
+    return [v.strip() for value in values for v in value.split(",") if v.strip()]
+
+
 def base_path_option(func: F) -> F:
     return click.option(
         "--base-path",

@@ -8,11 +8,7 @@ import click
 
 from harness.atmos.affected import affected as affected_items
 from harness.atmos.dependents import describe_dependents
-from harness.cli.common import emit, format_option, make_resolver, resolver_options
-
-
-def _split(values: tuple[str, ...]) -> list[str]:
-    return [v.strip() for value in values for v in value.split(",") if v.strip()]
+from harness.cli.common import emit, format_option, make_resolver, resolver_options, split_list
 
 
 @click.group()
@@ -32,7 +28,7 @@ def describe_stacks(stacks: tuple[str, ...], components: tuple[str, ...], includ
     """Every stack and its component instances: {stack: {components: {terraform: {...}}}}."""
     resolver = make_resolver(base_path, process_templates=process_templates, process_functions=process_functions,
                              allow_exec=allow_exec)
-    emit(resolver.describe_stacks(_split(stacks) or None, _split(components) or None,
+    emit(resolver.describe_stacks(split_list(stacks) or None, split_list(components) or None,
                                   include_empty=include_empty_stacks), fmt)
 
 

@@ -7,12 +7,8 @@ from pathlib import Path
 
 import click
 
-from harness.cli.common import make_resolver, resolver_options
+from harness.cli.common import make_resolver, resolver_options, split_list
 from harness.verify import render_json, render_table, verify_stacks
-
-
-def _split(values: tuple[str, ...]) -> list[str]:
-    return [v.strip() for value in values for v in value.split(",") if v.strip()]
 
 
 @click.command("verify")
@@ -52,8 +48,8 @@ def verify(stacks: tuple[str, ...], components: tuple[str, ...], emulator: str |
                              allow_exec=allow_exec)
     if emulator is None and not live:
         emulator = os.environ.get("HARNESS_AWS_ENDPOINT") or None
-    reports = verify_stacks(resolver, _split(stacks), _split(components), emulator=emulator, live=live,
-                            allow_accounts=_split(allow_accounts), outputs_dir=outputs_dir, from_state=from_state,
+    reports = verify_stacks(resolver, split_list(stacks), split_list(components), emulator=emulator, live=live,
+                            allow_accounts=split_list(allow_accounts), outputs_dir=outputs_dir, from_state=from_state,
                             settle=settle, role_name=role_name, profile=profile)
     click.echo(render_json(reports) if fmt == "json" else render_table(reports))
     if any(r.drift for r in reports):

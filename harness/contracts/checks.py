@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.atmos import Instance, Resolver
-from harness.atmos.functions import TerraformRef, split_function
+from harness.atmos.functions import is_deferred
 from harness.atmos.provenance import layers_of
 from harness.atmos.yamlio import line_of, load_file
 from harness.errors import HarnessError
@@ -49,18 +49,6 @@ class ContractFinding:
             "file": self.file, "line": self.line or None, "tf_location": self.tf_location or None,
             "severity": self.severity,
         }
-
-
-def _is_deferred(value: Any) -> bool:
-    if isinstance(value, TerraformRef):
-        return True
-    if isinstance(value, str):
-        return split_function(value) is not None or "{{" in value
-    if isinstance(value, dict):
-        return any(_is_deferred(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_is_deferred(v) for v in value)
-    return False
 
 
 def _locate(resolver: Resolver, inst: Instance, var: str) -> tuple[str, int]:
@@ -111,7 +99,7 @@ def _variable_checks(resolver: Resolver, inst: Instance, module: ModuleConfig) -
                     resolver.config.relative(inst.stack_file_path), 0, where)
             continue
         value = variables[name]
-        if _is_deferred(value):
+        if is_deferred(value, templates=True):
             continue
         if value is None and not decl.nullable:
             file, line = _locate(resolver, inst, name)
