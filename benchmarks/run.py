@@ -264,11 +264,18 @@ def cache_speedup(ctx: BenchContext) -> Result:
 
 @benchmark("affected_ratio")
 def affected_ratio(ctx: BenchContext) -> Result:
-    """Affected instances for a one-file change (one stack manifest) over describing every stack (<= 0.25)."""
+    """Affected instances for a one-file change (one stack manifest) over describing every stack (<= 0.25).
+
+    Wall clock on both sides (affected runs git). The stack index is the one an earlier run left (built
+    before the change, as a CI cache or a contributor's previous run leaves it); each run starts with a cold
+    YAML cache. For context: the same answer with the index off (both revisions resolved in full), and with
+    no index yet (the first run builds it).
+    """
     import shutil
     import subprocess
 
     from harness.atmos import load_config
+    from harness.atmos.yamlio import clear_cache
     from harness.select import affected_instances
 
     with tempfile.TemporaryDirectory(prefix="bench-affected-") as tmp:
@@ -282,19 +289,35 @@ def affected_ratio(ctx: BenchContext) -> Result:
         git("init", "-q", "-b", "main")
         git("add", "-A")
         git("commit", "-qm", "base")
+        config = load_config(repo)
+        index = Path(tmp) / "stack-index.json"
+        affected_instances(config, "main", index=index)  # an earlier run, before the change
         target = repo / "stacks" / f"{ctx.org.stacks[len(ctx.org.stacks) // 2].key}.yaml"
         target.write_text(target.read_text() + "\nvars:\n  bench_change: true\n")
-        config = load_config(repo)
+        expected = len(ctx.org.components)
 
-        def affected() -> None:
-            result = affected_instances(config, "main")
-            if not result.decided or not result.instances:
-                raise RuntimeError(f"affected decided nothing: {result.note}")
+        def affected(where: Path | str) -> Callable[[], None]:
+            def run() -> None:
+                clear_cache()
+                result = affected_instances(config, "main", index=where)
+                if not result.decided or len(result.instances) != expected:
+                    raise RuntimeError(f"affected found {len(result.instances)} instances, not {expected}: "
+                                       f"{result.note}")
+            return run
 
-        affected_seconds, describe_seconds = ctx.best_of(affected, lambda: describe_all(repo))
+        wall = dataclasses.replace(ctx, clock=time.perf_counter)
+        affected_seconds, describe_seconds = wall.best_of(affected(index), lambda: describe_all(repo))
+        full_seconds, = dataclasses.replace(wall, warmup=0, repeat=1).best_of(affected("off"))
+        cold_index = Path(tmp) / "cold-index.json"
+        start = time.perf_counter()
+        affected(cold_index)()
+        cold_seconds = time.perf_counter() - start
     return {
         "affected_seconds": f"{affected_seconds:.4f}",
+        "affected_describe_seconds": f"{describe_seconds:.4f}",
         "affected_ratio": f"{affected_seconds / describe_seconds:.3f}",
+        "affected_full_ratio": f"{full_seconds / describe_seconds:.3f}",
+        "affected_first_run_ratio": f"{cold_seconds / describe_seconds:.3f}",
     }
 
 

@@ -123,7 +123,9 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         from harness.select import affected_instances
 
         harness = _session(config)
-        result = affected_instances(harness.resolver.config, since, allow_exec=harness.options.allow_exec)
+        off = (config.getoption("harness_cache") or "").lower() == "off"
+        result = affected_instances(harness.resolver.config, since, allow_exec=harness.options.allow_exec,
+                                    index="off" if off else None)
         if not result.decided:
             notes.append(f"harness: {result.note}")
         else:

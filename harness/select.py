@@ -12,16 +12,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from harness.atmos import AtmosConfig, Instance, Resolver, gitrev
 from harness.atmos.affected import affected as describe_affected
-from harness.atmos.affected import rebase_config
+from harness.atmos.affected import changed_dependency, component_dir_reasons, rebase_config
+from harness.atmos.affected import describe_affected as describe_affected_sections
+from harness.atmos.discovery import is_stack_manifest
+from harness.atmos.overlay import FileOverlay
+from harness.atmos.stackindex import DEFAULT_FILE as DEFAULT_INDEX_FILE
+from harness.atmos.stackindex import StackIndex, load_index
 from harness.atmos.yamlio import load_file
-from harness.errors import HarnessError
+from harness.cachedir import is_cache_path
+from harness.errors import ConfigError, HarnessError
 
 #: Paths (relative to the repository root) whose change means the harness itself changed.
 HARNESS_PATHS = ("harness/", "tests/", "conftest.py", "pyproject.toml", "noxfile.py")
@@ -37,11 +44,16 @@ class AffectedResult:
     harness_changed: bool = False
     stacks_changed: bool = False
     note: str = ""
+    #: "full" (both revisions resolved) or "incremental" (the stack index plus the touched manifests).
+    method: str = ""
+    #: Manifests resolved to answer (both revisions counted).
+    resolved_manifests: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {
             "decided": self.decided,
             "note": self.note,
+            "method": self.method,
             "harness_changed": self.harness_changed,
             "changed_files": self.changed_files,
             "instances": [
@@ -58,13 +70,24 @@ def _add(result: AffectedResult, instance_id: str, reason: str) -> None:
 
 
 def affected_instances(config: AtmosConfig, base_ref: str, head_ref: str | None = None,
-                       *, allow_exec: bool = False) -> AffectedResult:
-    """Instances affected between ``base_ref`` and ``head_ref`` (default: the working tree)."""
+                       *, allow_exec: bool = False, index: Path | str | None = None) -> AffectedResult:
+    """Instances affected between ``base_ref`` and ``head_ref`` (default: the working tree).
+
+    Against the working tree the answer is incremental: a stack index cached in ``index`` (default
+    ``<base>/.harness-cache/stack-index.json``) stands in for the stacks a change cannot reach, and only the
+    manifests it touches are resolved, at both revisions. ``index="off"``, a ``head_ref``, or manifests that
+    use ``!include`` resolve both revisions in full; both ways give the same answer.
+    """
     with ExitStack() as scope:
         try:
             repo = gitrev.repo_root(config.base_path)
             gitrev.resolve_commit(repo, base_ref)
-            changed = gitrev.changed_files(repo, base_ref, head_ref)
+            changed = [f for f in gitrev.changed_files(repo, base_ref, head_ref) if not is_cache_path(f)]
+            if head_ref is None and str(index) != "off":
+                cache_file = config.base_path / DEFAULT_INDEX_FILE if index is None else Path(index)
+                result = _incremental(config, repo, base_ref, changed, cache_file, allow_exec)
+                if result is not None:
+                    return result
             root, head_config = repo, config
             if head_ref is not None:
                 root = scope.enter_context(gitrev.checkout(repo, head_ref))
@@ -74,20 +97,116 @@ def affected_instances(config: AtmosConfig, base_ref: str, head_ref: str | None 
                                       head_stacks=resolver.describe_stacks() if head_ref is None else None)
         except HarnessError as exc:
             return AffectedResult(decided=False, note=f"cannot decide what is affected, running everything: {exc}")
-        result = AffectedResult(decided=True, changed_files=sorted(changed))
-        result.harness_changed = any(f.startswith(HARNESS_PATHS) or f in HARNESS_PATHS for f in changed)
-        for item in items:
-            if item.get("deleted") or item.get("component_type", "terraform") != "terraform":
-                continue
-            for reason in item.get("affected_all") or [item.get("affected")]:
-                _add(result, f"{item['stack']}/{item['component']}", str(reason))
-        _manifest_reasons(result, resolver, root, changed)
+        result = _new_result(changed, "full")
+        _item_reasons(result, items)
+        instances = [i for i in resolver.instances() if i.deployable]
+        _manifest_reasons(result, resolver, instances, root, changed)
+        _add_dependents(result, _consumers((i.id, i.dependencies) for i in instances))
         return result
 
 
-def _manifest_reasons(result: AffectedResult, resolver: Resolver, root: Path, changed: list[str]) -> None:
-    """A changed manifest affects the instances it contributes to; then dependents of everything affected."""
-    instances = [i for i in resolver.instances() if i.deployable]
+def _new_result(changed: list[str], method: str) -> AffectedResult:
+    result = AffectedResult(decided=True, changed_files=sorted(changed), method=method)
+    result.harness_changed = any(f.startswith(HARNESS_PATHS) or f in HARNESS_PATHS for f in changed)
+    return result
+
+
+def _item_reasons(result: AffectedResult, items: list[dict[str, Any]]) -> None:
+    for item in items:
+        if item.get("deleted") or item.get("component_type", "terraform") != "terraform":
+            continue
+        for reason in item.get("affected_all") or [item.get("affected")]:
+            _add(result, f"{item['stack']}/{item['component']}", str(reason))
+
+
+def _incremental(config: AtmosConfig, repo: Path, base_ref: str, changed: list[str], cache_file: Path,
+                 allow_exec: bool) -> AffectedResult | None:
+    """The answer from the stack index plus the touched manifests resolved at both revisions (None: go full)."""
+    index = load_index(config, cache_file, allow_exec=allow_exec)
+    if index.includes_files:
+        return None  # what !include reads is not tracked
+    changed_abs = [repo / f for f in changed]
+    stacks_base = config.stacks_base_path
+    in_stacks = [f for f, p in zip(changed, changed_abs, strict=True) if p.is_relative_to(stacks_base)]
+    overlay = FileOverlay({repo / f: _text(repo / f, blob)
+                           for f, blob in gitrev.read_blobs(repo, base_ref, in_stacks).items()})
+    deleted_manifests = [repo / f for f in in_stacks
+                         if overlay.files[repo / f] is not None and not (repo / f).exists()
+                         and is_stack_manifest(repo / f, config)]
+    touched = set(index.touched(changed_abs))
+    options: dict[str, Any] = {"allow_exec": allow_exec}
+    while True:
+        head_files = [index.abs(m) for m in index.records if m in touched]
+        base_files = [p for p in head_files if overlay.is_file(p)] + deleted_manifests
+        known = index.lazy_contexts(exclude=frozenset(touched))
+        head = Resolver(config, files=head_files, known_contexts=known, **options)
+        base = Resolver(config, files=base_files, overlay=overlay, known_contexts=known, **options)
+        head_stacks = head.describe_stacks() if head_files else {}
+        base_stacks = base.describe_stacks() if base_files else {}
+        # a stack that untouched manifests also produce must be compared whole: add them and go again
+        names = head_stacks.keys() | base_stacks.keys()
+        more = {m for m, inst in index.instances() if m not in touched and inst.stack in names}
+        if not more:
+            break
+        touched |= more
+    cwd = config.cwd if config.cwd.is_relative_to(repo) else config.base_path
+    items = describe_affected_sections(head_stacks, base_stacks, changed_files=changed, config=config,
+                                       repo_root=repo, cwd=cwd)
+    result = _new_result(changed, "incremental")
+    result.resolved_manifests = len(index.resolved) + len(head_files) + len(base_files)
+    _item_reasons(result, items)
+    _untouched_reasons(result, index, touched, [p.resolve() for p in changed_abs], cwd)
+    instances = [i for i in head.instances() if i.deployable] if head_files else []
+    _manifest_reasons(result, head, instances, repo, changed)
+    consumers = _consumers((i.id, [_Dep(*d) for d in i.dependencies]) for m, i in index.instances()
+                           if m not in touched and i.deployable)
+    for producer, users in _consumers((i.id, i.dependencies) for i in instances).items():
+        consumers.setdefault(producer, []).extend(users)
+    _add_dependents(result, consumers)
+    return result
+
+
+def _text(path: Path, blob: bytes | None) -> str | None:
+    if blob is None:
+        return None
+    try:
+        return blob.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not UTF-8 text at the base revision: {exc.reason}", file=path) from None
+
+
+def _untouched_reasons(result: AffectedResult, index: StackIndex, touched: set[str], changed: list[Path],
+                       cwd: Path) -> None:
+    """Instances of manifests the change does not reach: only paths can affect them (folders, declared files)."""
+    if not changed:
+        return
+    base_dir = index.config.components_base_path
+    modules: dict[Path, list[Path]] = {}
+    by_folder: dict[str, list[str]] = {}
+    for manifest, inst in index.instances():
+        if manifest in touched or not inst.deployable:
+            continue
+        folder = inst.folder or inst.component
+        reasons = by_folder.get(folder)
+        if reasons is None:
+            reasons = by_folder[folder] = component_dir_reasons((base_dir / folder).resolve(), "terraform", changed,
+                                                                modules)
+        for reason in reasons:
+            _add(result, inst.id, reason)
+        if inst.file_deps:
+            hit = changed_dependency([(k, p) for k, p in inst.file_deps], changed, cwd)
+            if hit is not None:
+                _add(result, inst.id, hit[0])
+
+
+class _Dep(NamedTuple):
+    stack: str
+    component: str
+
+
+def _manifest_reasons(result: AffectedResult, resolver: Resolver, instances: list[Instance], root: Path,
+                      changed: list[str]) -> None:
+    """A changed manifest affects the instances it contributes to."""
     stacks_base = resolver.config.stacks_base_path
     stacks_rel = stacks_base.relative_to(root) if stacks_base.is_relative_to(root) else None
     changed_manifests = {root / f for f in changed if stacks_rel is not None and Path(f).is_relative_to(stacks_rel)}
@@ -98,7 +217,6 @@ def _manifest_reasons(result: AffectedResult, resolver: Resolver, root: Path, ch
         for path in sorted(changed_manifests & set(entry.manifest.files)):
             if _contributes(path, names):
                 _add(result, inst.id, f"manifest {path.relative_to(root).as_posix()}")
-    _add_dependents(result, instances)
 
 
 _GLOBAL_SECTIONS = ("vars", "settings", "env", "terraform", "overrides", "dependencies", "metadata", "name",
@@ -119,11 +237,16 @@ def _contributes(path: Path, components: set[str]) -> bool:
     return isinstance(tf, dict) and bool(components & set(tf))
 
 
-def _add_dependents(result: AffectedResult, instances: list[Instance]) -> None:
+def _consumers(pairs: Iterable[tuple[str, Iterable[Any]]]) -> dict[str, list[str]]:
+    """Producer id -> ids of the instances that depend on it (from (id, dependencies) pairs)."""
     consumers: dict[str, list[str]] = {}
-    for inst in instances:
-        for dep in inst.dependencies:
-            consumers.setdefault(f"{dep.stack}/{dep.component}", []).append(inst.id)
+    for instance_id, dependencies in pairs:
+        for dep in dependencies:
+            consumers.setdefault(f"{dep.stack}/{dep.component}", []).append(instance_id)
+    return consumers
+
+
+def _add_dependents(result: AffectedResult, consumers: dict[str, list[str]]) -> None:
     queue = sorted(result.instances)
     while queue:
         producer = queue.pop(0)

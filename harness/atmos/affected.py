@@ -144,7 +144,7 @@ def local_module_dirs(component_dir: Path) -> list[Path]:
     return dirs
 
 
-def _file_folder_deps(section: Mapping[str, Any]) -> list[tuple[str, str]]:
+def file_folder_deps(section: Mapping[str, Any]) -> list[tuple[str, str]]:
     """``(kind, path)`` file/folder dependencies: ``dependencies`` first, else ``settings.depends_on``."""
     deps = section.get("dependencies")
     found: list[tuple[str, str]] = []
@@ -170,13 +170,29 @@ def _file_folder_deps(section: Mapping[str, Any]) -> list[tuple[str, str]]:
     return found
 
 
-def _changed_dependency(deps: Iterable[tuple[str, str]], changed: Sequence[Path], cwd: Path) -> tuple[str, str] | None:
+def changed_dependency(deps: Iterable[tuple[str, str]], changed: Sequence[Path], cwd: Path) -> tuple[str, str] | None:
+    """The first declared file/folder dependency (paths from ``cwd``) that a changed path hits."""
     for kind, raw_path in deps:
         target = (cwd / raw_path).resolve()
         for path in changed:
             if (kind == "file" and path == target) or (kind == "folder" and _is_under(path, target)):
                 return kind, raw_path
     return None
+
+
+def component_dir_reasons(
+    component_dir: Path, component_type: str, changed: Sequence[Path], module_cache: dict[Path, list[Path]]
+) -> list[str]:
+    """``component.module`` and ``component``: a changed path in a local module or in the component folder."""
+    reasons: list[str] = []
+    if component_type == "terraform":
+        if component_dir not in module_cache:
+            module_cache[component_dir] = local_module_dirs(component_dir)
+        if any(_is_under(p, m) for m in module_cache[component_dir] for p in changed):
+            reasons.append("component.module")
+    if any(_is_under(p, component_dir) for p in changed):
+        reasons.append("component")
+    return reasons
 
 
 class _Collector:
@@ -250,14 +266,9 @@ def _check_component(
     base_dir = _type_base_dir(out.config, component_type)
     folder = section.get("component") if isinstance(section.get("component"), str) else ""
     if base_dir is not None and changed:
-        component_dir = (base_dir / (folder or name)).resolve()
-        if component_type == "terraform":
-            if component_dir not in module_cache:
-                module_cache[component_dir] = local_module_dirs(component_dir)
-            if any(_is_under(p, m) for m in module_cache[component_dir] for p in changed):
-                out.add(stack, component_type, name, section, "component.module")
-        if any(_is_under(p, component_dir) for p in changed):
-            out.add(stack, component_type, name, section, "component")
+        for reason in component_dir_reasons((base_dir / (folder or name)).resolve(), component_type, changed,
+                                            module_cache):
+            out.add(stack, component_type, name, section, reason)
 
     for section_name, reason in checks:
         if section_name not in section:
@@ -269,7 +280,7 @@ def _check_component(
     if isinstance(settings, Mapping):
         if not _map_equal(settings, remote, "settings"):
             out.add(stack, component_type, name, section, "stack.settings")
-        hit = _changed_dependency(_file_folder_deps(section), changed, cwd) if changed else None
+        hit = changed_dependency(file_folder_deps(section), changed, cwd) if changed else None
         if hit is not None:
             kind, path = hit
             out.add(stack, component_type, name, section, kind, **{kind: path})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from wcmatch import glob
@@ -36,9 +37,15 @@ def file_key(path: Path, stacks_base: Path) -> str:
     return rel
 
 
+@functools.lru_cache(maxsize=256)
+def matcher(patterns: tuple[str, ...]) -> glob.WcMatcher[str] | None:
+    """One compiled matcher for some globs (None when there are none): compiling is the costly part."""
+    return glob.compile(list(patterns), flags=GLOB_FLAGS) if patterns else None
+
+
 def is_excluded(path: Path, config: AtmosConfig) -> bool:
-    rel = path.relative_to(config.stacks_base_path).as_posix()
-    return any(glob.globmatch(rel, p, flags=GLOB_FLAGS) for p in config.excluded_paths)
+    compiled = matcher(tuple(config.excluded_paths))
+    return compiled is not None and bool(compiled.match(path.relative_to(config.stacks_base_path).as_posix()))
 
 
 def stack_files(config: AtmosConfig) -> list[Path]:
@@ -57,3 +64,15 @@ def stack_files(config: AtmosConfig) -> list[Path]:
             file=config.config_file,
         )
     return [found[k] for k in sorted(found)]
+
+
+def is_stack_manifest(path: Path, config: AtmosConfig) -> bool:
+    """Whether ``path`` is (or would be, if it existed) a top-level manifest under the configuration's globs."""
+    root = config.stacks_base_path
+    if not path.is_relative_to(root):
+        return False
+    patterns = tuple(p for pattern in config.included_paths
+                     for p in ([pattern] if has_extension(pattern) else [pattern + ext for ext in STACK_EXTENSIONS]))
+    compiled = matcher(patterns)
+    return compiled is not None and bool(compiled.match(path.relative_to(root).as_posix())) \
+        and not is_excluded(path, config)

@@ -102,3 +102,32 @@ def changed_files(repo: Path, base_ref: str, head_ref: str | None = None) -> lis
         paths = _split_z(git(repo, "diff", "--name-only", "--no-renames", "-z", base, "--"))
         paths += _split_z(git(repo, "ls-files", "--others", "--exclude-standard", "-z"))
     return sorted(set(paths))
+
+
+def read_blobs(repo: Path, ref: str, paths: list[str]) -> dict[str, bytes | None]:
+    """The contents of repository-relative ``paths`` at ``ref`` (None where the path is not a file there).
+
+    One ``git cat-file --batch`` for all of them: how the BASE side of a few changed files is read
+    without exporting the revision.
+    """
+    if not paths:
+        return {}
+    sha = resolve_commit(repo, ref)
+    request = "".join(f"{sha}:{p}\n" for p in paths).encode(errors="surrogateescape")
+    proc = subprocess.run(["git", "-C", str(repo), "cat-file", "--batch"], input=request, capture_output=True,
+                          check=False)
+    if proc.returncode != 0:
+        raise HarnessError(f"git cat-file failed in {repo}: {proc.stderr.decode(errors='replace').strip()}")
+    out, pos = proc.stdout, 0
+    found: dict[str, bytes | None] = {}
+    for path in paths:
+        end = out.index(b"\n", pos)
+        header = out[pos:end].split()
+        pos = end + 1
+        if len(header) == 3 and header[1] in (b"blob", b"tree", b"commit", b"tag"):
+            size = int(header[2])
+            found[path] = out[pos:pos + size] if header[1] == b"blob" else None
+            pos += size + 1
+        else:  # "<request> missing" or ambiguous
+            found[path] = None
+    return found

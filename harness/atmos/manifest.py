@@ -13,16 +13,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wcmatch import glob
-
 from harness.atmos.config import AtmosConfig
-from harness.atmos.discovery import GLOB_FLAGS, STACK_EXTENSIONS, file_key
+from harness.atmos.discovery import STACK_EXTENSIONS, file_key
 from harness.atmos.merge import deep_merge
+from harness.atmos.overlay import DISK, FileOverlay
 from harness.atmos.templates import TemplateError, has_template, render
 from harness.atmos.yamlio import APPEND_FILES, load_file, loads, may_be_dynamic, may_be_dynamic_text, strip_markers
 from harness.errors import ConfigError
 
 _GLOB_CHARS = re.compile(r"[*?\[{]")
+
+#: An import probe: ``("glob", root, pattern)`` for a glob import, ``("miss", stem, "")`` for an optional
+#: import that found no file (``stem``: the candidate path without extension). A file added or removed
+#: where a probe looks can change what a manifest imports without any imported file changing.
+Probe = tuple[str, str, str]
+
+
+def path_stem(path: Path | str) -> str:
+    """The path without its stack-manifest extension (``.yaml``, ``.yml``, ``.yaml.tmpl``...)."""
+    text = str(path)
+    for ext in STACK_EXTENSIONS:
+        if text.endswith(ext):
+            return text[: -len(ext)]
+    return text
 
 
 #: Key recorded when a name itself holds such a string: nothing can be skipped then.
@@ -147,6 +160,7 @@ class Manifest:
     config: dict[str, Any]
     imports: tuple[str, ...]
     files: tuple[Path, ...] = field(default=())
+    probes: frozenset[Probe] = frozenset()
     #: None when unknown: every instance then goes through the template and function passes.
     dynamic: Dynamic | None = None
 
@@ -158,6 +172,7 @@ class _Result:
     imports_acc: dict[str, Any]
     imports: frozenset[str]
     files: frozenset[Path]
+    probes: frozenset[Probe]
     context_free: bool
     dynamic: Dynamic
 
@@ -216,11 +231,12 @@ def _line_of(file: Path, needle: str) -> int | None:
 class ManifestLoader:
     """Processes top-level manifests; one instance per resolver so its memo follows one configuration."""
 
-    def __init__(self, config: AtmosConfig) -> None:
+    def __init__(self, config: AtmosConfig, overlay: FileOverlay = DISK) -> None:
         self.config = config
+        self.overlay = overlay
         self._memo: dict[Path, _Result] = {}
         # Import resolution and file keys only depend on the file system, which a resolver treats as fixed.
-        self._resolved: dict[tuple[str, Path | None], tuple[Path, ...]] = {}
+        self._resolved: dict[tuple[str, Path | None], tuple[tuple[Path, ...], Probe | None]] = {}
         self._keys: dict[Path, str] = {}
 
     # -- public -------------------------------------------------------------------------------------
@@ -237,6 +253,7 @@ class ManifestLoader:
             config=config,
             imports=tuple(sorted(result.imports)),
             files=tuple(sorted(result.files)),
+            probes=result.probes,
             dynamic=result.dynamic,
         )
 
@@ -250,6 +267,8 @@ class ManifestLoader:
     def _read(self, path: Path, context: Mapping[str, Any], external_context: bool) -> tuple[dict[str, Any], bool]:
         """The parsed file, and whether it may hold template or function strings (see :class:`Dynamic`)."""
         templated = path.name.endswith(".tmpl") or bool(context)
+        if path in self.overlay:
+            return self._read_overlaid(path, context, external_context, templated)
         if templated and self.config.templates_enabled:
             text = path.read_text(encoding="utf-8")
             try:
@@ -267,6 +286,25 @@ class ManifestLoader:
         if not isinstance(data, dict):
             raise ConfigError(f"a stack manifest must be a map, got {type(data).__name__}", file=path)
         return data, dynamic
+
+    def _read_overlaid(
+        self, path: Path, context: Mapping[str, Any], external_context: bool, templated: bool
+    ) -> tuple[dict[str, Any], bool]:
+        text = self.overlay.text(path)
+        if text is None:
+            raise ConfigError("file not found", file=path)
+        if templated and self.config.templates_enabled:
+            try:
+                text = render(text, context, ignore_missing=self.config.ignore_missing_template_values)
+            except TemplateError as exc:
+                if external_context:
+                    raise ConfigError(f"failed to render Go template: {exc}", file=path) from None
+        data = loads(text, path)
+        if data is None:
+            return {}, False
+        if not isinstance(data, dict):
+            raise ConfigError(f"a stack manifest must be a map, got {type(data).__name__}", file=path)
+        return data, may_be_dynamic_text(text)
 
     def _import_specs(self, data: Mapping[str, Any], path: Path) -> list[_ImportSpec]:
         raw = data.get("import")
@@ -296,15 +334,18 @@ class ManifestLoader:
         return specs
 
     # -- import resolution --------------------------------------------------------------------------
-    def _resolve(self, spec_path: str, importer: Path) -> list[Path]:
+    def _resolve(self, spec_path: str, importer: Path) -> tuple[tuple[Path, ...], Probe | None]:
+        """The files an import names, and the probe to record (globs and imports that found nothing)."""
         relative = spec_path in (".", "..") or spec_path.startswith(("./", "../"))  # first segment . or ..
         key = (spec_path, importer.parent if relative else None)
         found = self._resolved.get(key)
         if found is None:
-            found = self._resolved[key] = tuple(self._resolve_uncached(spec_path, importer))
-        return list(found)
+            probe: list[Probe] = []
+            paths = tuple(self._resolve_uncached(spec_path, importer, probe))
+            found = self._resolved[key] = (paths, probe[0] if probe else None)
+        return found
 
-    def _resolve_uncached(self, spec_path: str, importer: Path) -> list[Path]:
+    def _resolve_uncached(self, spec_path: str, importer: Path, probe: list[Probe]) -> list[Path]:
         base = self.config.stacks_base_path
         first = spec_path.split("/", 1)[0]
         if first in (".", ".."):
@@ -319,20 +360,28 @@ class ManifestLoader:
         if _GLOB_CHARS.search(pattern):
             if not pattern.endswith(STACK_EXTENSIONS):
                 pattern += ".yaml"
-            return [root / f for f in sorted(glob.glob(pattern, root_dir=str(root), flags=GLOB_FLAGS))]
+            probe.append(("glob", str(root), pattern))
+            return [root / f for f in self.overlay.glob(pattern, root)]
         candidate = root / pattern
+        is_file = self.overlay.is_file
+        found: list[Path] = []
         if pattern.endswith((".yaml", ".yml")):
             tmpl = candidate.with_name(candidate.name + ".tmpl")
-            if tmpl.is_file():
-                return [tmpl]
-            return [candidate] if candidate.is_file() else []
-        if pattern.endswith(STACK_EXTENSIONS):
-            return [candidate] if candidate.is_file() else []
-        for ext in STACK_EXTENSIONS:
-            probe = candidate.with_name(candidate.name + ext)
-            if probe.is_file():
-                return [probe]
-        return []
+            if is_file(tmpl):
+                found = [tmpl]
+            elif is_file(candidate):
+                found = [candidate]
+        elif pattern.endswith(STACK_EXTENSIONS):
+            found = [candidate] if is_file(candidate) else []
+        else:
+            for ext in STACK_EXTENSIONS:
+                with_ext = candidate.with_name(candidate.name + ext)
+                if is_file(with_ext):
+                    found = [with_ext]
+                    break
+        if not found:
+            probe.append(("miss", path_stem(candidate), ""))
+        return found
 
     def _render_import_path(
         self, spec: _ImportSpec, path_context: Mapping[str, Any], importer: Path
@@ -389,6 +438,7 @@ class ManifestLoader:
         configs: list[dict[str, Any]] = []
         imports: set[str] = set()
         files: set[Path] = {path}
+        probes: set[Probe] = set()
         context_free = True
 
         def context_after(n: int) -> _Lazy:
@@ -403,7 +453,9 @@ class ManifestLoader:
                 spec_path, was_template = self._render_import_path(spec, local_context.get(), path)
             else:
                 spec_path, was_template = spec.path, False
-            targets = self._resolve(spec_path, path)
+            targets, probe = self._resolve(spec_path, path)
+            if probe is not None:
+                probes.add(probe)
             if not targets:
                 if spec.skip_if_missing or was_template:
                     continue
@@ -440,6 +492,7 @@ class ManifestLoader:
                 imports.add(self._file_key(target))
                 imports.update(child.imports)
                 files.update(child.files)
+                probes.update(child.probes)
                 if child.dynamic is not _CLEAN:
                     dynamic = dynamic.union(child.dynamic)
         own = {k: v for k, v in data.items() if k != "import"}
@@ -465,6 +518,7 @@ class ManifestLoader:
             imports_acc=imports_acc,
             imports=frozenset(imports),
             files=frozenset(files),
+            probes=frozenset(probes),
             context_free=context_free,
             dynamic=dynamic,
         )

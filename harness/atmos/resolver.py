@@ -22,6 +22,7 @@ from harness.atmos.functions import FunctionContext, TerraformRef, collect_refs,
 from harness.atmos.instance import Dependency, Instance
 from harness.atmos.manifest import Manifest, ManifestLoader, scan_dynamic
 from harness.atmos.naming import NameUnresolved, stack_name
+from harness.atmos.overlay import DISK, FileOverlay
 from harness.atmos.templates import TemplateError, render, render_tree
 from harness.atmos.workspace import terraform_workspace
 from harness.errors import ConfigError, HarnessError
@@ -89,14 +90,23 @@ class Resolver:
         allow_exec: bool | None = None,
         env: Mapping[str, str] | None = None,
         progress: ProgressFn | None = None,
+        files: Sequence[Path] | None = None,
+        overlay: FileOverlay = DISK,
+        known_contexts: Mapping[str, Mapping[str, Mapping[str, Any]]] | None = None,
     ) -> None:
+        """``files`` limits resolution to some top-level manifests, read through ``overlay``;
+        ``known_contexts`` (stack -> component -> context vars) stands in for the stacks left out when a
+        ``settings.depends_on`` entry names its stack by context fields."""
         self.config = config
         self.process_templates = process_templates
         self.process_functions = process_functions
         self.allow_exec = config.allow_exec if allow_exec is None else allow_exec
         self.os_env: Mapping[str, str] = dict(os.environ) if env is None else env
-        self.loader = ManifestLoader(config)
+        self.loader = ManifestLoader(config, overlay)
         self.progress = progress
+        self._files = list(files) if files is not None else None
+        self._known_contexts: Mapping[str, Mapping[str, Mapping[str, Any]]] = (
+            known_contexts if known_contexts is not None else {})
         self._entries: list[Entry] | None = None
         self._index: dict[str, dict[str, Entry]] | None = None
         self._described: dict[tuple[str, str], dict[str, Any]] = {}
@@ -107,7 +117,7 @@ class Resolver:
 
     # -- loading --------------------------------------------------------------------------------------
     def stack_files(self) -> list[Path]:
-        return stack_files(self.config)
+        return list(self._files) if self._files is not None else stack_files(self.config)
 
     def manifest(self, path: Path) -> Manifest:
         return self.loader.load(path)
@@ -453,11 +463,19 @@ class Resolver:
             return stack
         own = section.get("vars") or {}
         wanted = {k: fields.get(k, own.get(k)) for k in CONTEXT_VARS}
-        for candidate, components in self.index().items():
-            entry = components.get(str(item["component"]))
-            if entry is None:
-                continue
-            variables = entry.processed.get("vars") or {}
+        index = self.index()
+        component = str(item["component"])
+        known = self._known_contexts
+        # the full repository's order (manifest file order) when the caller knows the stacks left out
+        order = [*known, *(s for s in index if s not in known)] if known else list(index)
+        for candidate in order:
+            entry = index.get(candidate, {}).get(component)
+            if entry is not None:
+                variables = entry.processed.get("vars") or {}
+            else:
+                variables = known.get(candidate, {}).get(component)
+                if variables is None:
+                    continue
             if all(variables.get(k) == v for k, v in wanted.items() if v is not None):
                 return candidate
         return "-".join(str(wanted[k]) for k in CONTEXT_VARS if wanted.get(k))

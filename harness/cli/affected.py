@@ -17,14 +17,20 @@ from harness.select import affected_instances
 @click.option("--head", "head_ref", default=None, help="Git ref of HEAD (default: the working tree).")
 @click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True)
 @click.option("--allow-exec", is_flag=True, help="Let stacks run !exec shell commands.")
+@click.option("--stack-index", default=None, metavar="FILE|off",
+              help="Stack index cache (default: <base>/.harness-cache/stack-index.json): lets a working-tree "
+                   "comparison resolve only the manifests a change touches. 'off' resolves both revisions "
+                   "in full; the answer is the same.")
 @base_path_option
-def affected(base_ref: str, head_ref: str | None, fmt: str, allow_exec: bool, base_path: Path | None) -> None:
+def affected(base_ref: str, head_ref: str | None, fmt: str, allow_exec: bool, stack_index: str | None,
+             base_path: Path | None) -> None:
     """Instances affected between --base and HEAD: changed sections, component folders and local modules,
     changed manifests through the import graph, declared file/folder dependencies, and dependents.
 
     When it cannot decide (e.g. the base is unreachable) it says so; run everything then."""
+    index = None if stack_index is None else stack_index if stack_index.lower() == "off" else Path(stack_index)
     result = affected_instances(load_config(base_path, allow_exec=allow_exec or None), base_ref, head_ref,
-                                allow_exec=allow_exec)
+                                allow_exec=allow_exec, index=index)
     if fmt == "json":
         click.echo(json.dumps(result.to_json(), indent=2))
         return
@@ -34,5 +40,5 @@ def affected(base_ref: str, head_ref: str | None, fmt: str, allow_exec: bool, ba
     for instance_id, reasons in sorted(result.instances.items()):
         click.echo(f"{instance_id}: {', '.join(reasons)}")
     extra = " (the harness itself changed)" if result.harness_changed else ""
-    click.echo(f"{len(result.instances)} affected instance(s), {len(result.changed_files)} changed file(s){extra}",
-               err=True)
+    click.echo(f"{len(result.instances)} affected instance(s), {len(result.changed_files)} changed file(s){extra}; "
+               f"{result.method} comparison, {result.resolved_manifests} manifest(s) resolved", err=True)

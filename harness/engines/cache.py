@@ -20,12 +20,13 @@ from pathlib import Path
 from filelock import FileLock
 
 from harness import __version__
+from harness.cachedir import CACHE_DIR_NAME, ensure_ignored
 from harness.engines._sources import external_dirs, module_tree, plan_input_files
 from harness.engines.base import Engine, PlanRequest
 from harness.errors import HarnessError
 from harness.plan import Plan
 
-DEFAULT_SUBDIR = Path(".harness-cache") / "plans"
+DEFAULT_SUBDIR = Path(CACHE_DIR_NAME) / "plans"
 
 
 _TREE_DIGESTS: dict[tuple[str, str, tuple[tuple[str, tuple[int, int, int]], ...]], bytes] = {}
@@ -108,6 +109,7 @@ class PlanCache:
         """Store atomically: a temporary file in the same folder, then ``os.replace``."""
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
+        ensure_ignored(path.parent)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -122,6 +124,7 @@ class PlanCache:
         """The per-key lock that serializes planning one instance across processes."""
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
+        ensure_ignored(path.parent)
         return FileLock(str(path) + ".lock")
 
     def get_or_plan(self, request: PlanRequest, engine: Engine, binary_version: str | None = None) -> Plan:

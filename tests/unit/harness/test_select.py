@@ -12,7 +12,7 @@ import pytest
 from harness.atmos import load_config
 from harness.errors import HarnessError
 from harness.select import affected_instances, assign_shards, parse_shard
-from tests.unit.harness.conftest import REPO, edit, run_cli
+from tests.unit.harness.conftest import REPO, WriteRepo, edit, run_cli
 
 
 def _git(repo: Path, *args: str) -> None:
@@ -28,10 +28,16 @@ def git_example(example_copy: Path) -> Path:
     return example_copy
 
 
-def _affected(repo: Path) -> dict[str, list[str]]:
-    result = affected_instances(load_config(repo), "main")
-    assert result.decided, result.note
-    return result.instances
+def _affected(repo: Path, base: str = "main") -> dict[str, list[str]]:
+    """The affected instances, checked to be the same with the stack index (incremental) and without (full)."""
+    config = load_config(repo)
+    full = affected_instances(config, base, index="off")
+    incremental = affected_instances(config, base)
+    assert full.decided and incremental.decided, (full.note, incremental.note)
+    assert (full.method, incremental.method) == ("full", "incremental")
+    assert incremental.instances == full.instances
+    assert incremental.changed_files == full.changed_files
+    return full.instances
 
 
 def test_nothing_changed_nothing_affected(git_example: Path) -> None:
@@ -83,8 +89,7 @@ def test_declared_file_dependency(git_example: Path) -> None:
     _git(git_example, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "file")
     _git(git_example, "tag", "with-dependency")
     config.write_text('{"finops": "costs@acme.example.com"}\n')
-    result = affected_instances(load_config(git_example), "with-dependency")
-    affected = result.instances
+    affected = _affected(git_example, "with-dependency")
     assert set(affected) == {"core-ue1-log-archive/budgets", "plat-ue1-dev/budgets", "plat-ue1-staging/budgets",
                              "plat-ue1-prod/budgets"}
     assert all(r == ["file"] for r in affected.values()), affected
@@ -141,3 +146,114 @@ def test_between_two_commits_ignores_the_working_tree(git_example: Path) -> None
     result = affected_instances(load_config(git_example), "main~1", "main")
     assert result.decided, result.note
     assert result.instances == {"core-ue1-security/guardduty": ["stack.vars", "manifest stacks/catalog/guardduty.yaml"]}
+
+
+# -- the stack index: incremental answers -------------------------------------------------------------------
+def _commit_all(repo: Path, message: str) -> None:
+    _git(repo, "-c", "user.email=t@example.com", "-c", "user.name=t", "add", "-A")
+    _git(repo, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", message)
+
+
+def test_an_index_left_by_an_earlier_run_resolves_only_the_touched_manifests(git_example: Path) -> None:
+    config = load_config(git_example)
+    first = affected_instances(config, "main")  # builds the index: every manifest once
+    manifests = len(first_manifests := list((git_example / "stacks/orgs").rglob("*.yaml")))
+    assert first.method == "incremental" and first.instances == {}
+    assert first.resolved_manifests == manifests - sum(p.name == "_defaults.yaml" for p in first_manifests)
+    edit(git_example / "stacks/catalog/guardduty.yaml", "FIFTEEN_MINUTES", "ONE_HOUR")
+    result = affected_instances(config, "main")
+    assert result.instances == {"core-ue1-security/guardduty": ["stack.vars", "manifest stacks/catalog/guardduty.yaml"]}
+    # one manifest imports the catalog file: re-indexed, then resolved at HEAD and at BASE
+    assert result.resolved_manifests == 3
+    again = affected_instances(config, "main")
+    assert again.instances == result.instances and again.resolved_manifests == 2
+
+
+def test_the_cache_folder_never_counts_as_a_change(git_example: Path) -> None:
+    assert not (git_example / ".gitignore").exists()
+    affected_instances(load_config(git_example), "main")
+    assert (git_example / ".harness-cache/stack-index.json").is_file()
+    assert (git_example / ".harness-cache/.gitignore").read_text().strip().endswith("*")
+    result = affected_instances(load_config(git_example), "main")
+    assert result.changed_files == [] and result.instances == {}
+
+
+GLOB_REPO = {
+    "stacks/catalog/app/web.yaml": """
+        components:
+          terraform:
+            web: {vars: {size: 1}}
+    """,
+    "stacks/orgs/acme/dev.yaml": """
+        import: [catalog/app/*]
+        vars: {tenant: acme, environment: ue1, stage: dev}
+        components:
+          terraform:
+            api:
+              settings:
+                depends_on:
+                  1: {component: worker}
+    """,
+    "stacks/orgs/acme/prod.yaml": """
+        import: [catalog/app/web]
+        vars: {tenant: acme, environment: ue1, stage: prod}
+    """,
+    "components/terraform/web/main.tf": 'variable "size" {}\n',
+    "components/terraform/api/main.tf": "",
+    "components/terraform/worker/main.tf": "",
+}
+
+
+@pytest.fixture
+def glob_repo(write_repo: WriteRepo) -> Path:
+    repo = write_repo(GLOB_REPO)
+    _git(repo, "init", "-q", "-b", "main")
+    _commit_all(repo, "base")
+    affected_instances(load_config(repo), "main")  # an index from before the change
+    return repo
+
+
+def test_a_new_file_matched_by_an_import_glob(glob_repo: Path) -> None:
+    (glob_repo / "stacks/catalog/app/worker.yaml").write_text("components:\n  terraform:\n    worker: {}\n")
+    affected = _affected(glob_repo)
+    assert set(affected) == {"acme-ue1-dev/worker", "acme-ue1-dev/api"}  # prod imports web by name only
+    assert affected["acme-ue1-dev/worker"][-1] == "manifest stacks/catalog/app/worker.yaml"
+    assert affected["acme-ue1-dev/api"] == ["dependent of acme-ue1-dev/worker"]
+
+
+def test_a_deleted_file_matched_by_an_import_glob(glob_repo: Path) -> None:
+    (glob_repo / "stacks/catalog/app/worker.yaml").write_text("components:\n  terraform:\n    worker: {}\n")
+    _commit_all(glob_repo, "worker")
+    _git(glob_repo, "tag", "with-worker")
+    affected_instances(load_config(glob_repo), "with-worker")
+    (glob_repo / "stacks/catalog/app/worker.yaml").unlink()
+    (glob_repo / "stacks/catalog/app/web.yaml").write_text(
+        (glob_repo / "stacks/catalog/app/web.yaml").read_text().replace("size: 1", "size: 2"))
+    affected = _affected(glob_repo, "with-worker")
+    # web changed in both stacks; worker is gone (deleted instances are not tested); api depends on nothing now
+    assert affected == {"acme-ue1-dev/web": ["stack.vars", "manifest stacks/catalog/app/web.yaml"],
+                        "acme-ue1-prod/web": ["stack.vars", "manifest stacks/catalog/app/web.yaml"]}
+
+
+def test_a_renamed_stack_manifest_compares_with_its_old_self(glob_repo: Path) -> None:
+    old = glob_repo / "stacks/orgs/acme/prod.yaml"
+    new = glob_repo / "stacks/orgs/acme/production.yaml"
+    new.write_text(old.read_text())
+    old.unlink()
+    affected = _affected(glob_repo)
+    assert affected == {"acme-ue1-prod/web": ["manifest stacks/orgs/acme/production.yaml"]}
+
+
+def test_a_changed_component_folder_reaches_untouched_stacks(glob_repo: Path) -> None:
+    (glob_repo / "components/terraform/web/main.tf").write_text('variable "size" {\n  type = number\n}\n')
+    assert _affected(glob_repo) == {"acme-ue1-dev/web": ["component"], "acme-ue1-prod/web": ["component"]}
+
+
+def test_include_in_a_manifest_means_a_full_comparison(glob_repo: Path) -> None:
+    (glob_repo / "stacks/catalog/app/web-vars.yaml").write_text("size: 3\n")
+    edit(glob_repo / "stacks/catalog/app/web.yaml", "{vars: {size: 1}}", "{vars: !include ./web-vars.yaml}")
+    _commit_all(glob_repo, "include")
+    (glob_repo / "stacks/catalog/app/web-vars.yaml").write_text("size: 4\n")
+    result = affected_instances(load_config(glob_repo), "main")
+    assert result.method == "full"
+    assert result.instances == {"acme-ue1-dev/web": ["stack.vars"], "acme-ue1-prod/web": ["stack.vars"]}
