@@ -14,7 +14,7 @@ nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = False
 
 PYTHON = os.environ.get("HARNESS_NOX_PYTHON") or None
-XDIST = ["-n", os.environ.get("HARNESS_WORKERS", "2"), "--dist", "loadgroup"]
+XDIST = ["-n", os.environ.get("HARNESS_WORKERS", "2"), "--dist", "worksteal"]
 
 
 def _install(session: nox.Session, *extras: str) -> None:

@@ -17,6 +17,8 @@ from typing import Any
 
 import yaml
 
+from benchmarks.synthetic_components import UNIT_SUITE, root_module
+
 ORGS = ("acme", "globex", "initech")
 TENANTS = (
     "plat", "data", "core", "sec", "ml", "web", "pay", "ops", "iot", "search", "ads", "mail", "chat", "auth",
@@ -499,15 +501,6 @@ def _catalog(c: _Component, selected: set[str]) -> dict[str, Any]:
     return {"components": {"terraform": components}}
 
 
-def _main_tf(c: _Component) -> str:
-    lines = [f"# {c.name}: stub root module for the synthetic organization.", ""]
-    lines += ['variable "enabled" {', "  type    = bool", "  default = true", "}", ""]
-    first = next(iter(c.vars))
-    lines += [f'variable "{first}" {{', "  type    = any", "  default = null", "}", ""]
-    lines += ['output "id" {', f'  value = "{c.name}"', "}"]
-    return "\n".join(lines) + "\n"
-
-
 def _atmos_yaml() -> dict[str, Any]:
     return {
         "base_path": ".",
@@ -609,9 +602,12 @@ def generate(root: Path, *, stacks: int = 500, components: int = 20, seed: int =
     _write(root / "atmos.yaml", _dump(_atmos_yaml(), "Atmos CLI configuration of the synthetic organization."))
     catalog_vars: dict[str, dict[str, Any]] = {}
     for c in specs:
-        _write(root / "components" / "terraform" / c.name / "main.tf", _main_tf(c))
         put(f"catalog/{c.name}.yaml", _catalog(c, selected), f"{c.name} defaults for every stack.")
         catalog_vars[c.name] = {**c.base_vars, **_common_vars(c), **c.vars}
+        for name, text in root_module(c.name, catalog_vars[c.name]).items():
+            _write(root / "components" / "terraform" / c.name / name, text)
+    for rel, text in UNIT_SUITE.items():
+        _write(root / rel, text)
 
     stack_list = stack_specs(stacks)
     for region in sorted({s.region for s in stack_list}):

@@ -7,6 +7,7 @@ pytest's hooks (parametrization, skips, report sections, the terminal summary).
 from __future__ import annotations
 
 import json
+import os
 import platform
 from collections.abc import Generator
 from pathlib import Path
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 _SESSION_KEY = pytest.StashKey["HarnessSession"]()
 _UNDETERMINED_KEY = pytest.StashKey[list[str]]()
 _REPORT_KEY = pytest.StashKey["ReportBuilder"]()
+_CALL_PROPERTIES_KEY = pytest.StashKey[list[tuple[str, Any]]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -73,6 +75,11 @@ def pytest_configure(config: pytest.Config) -> None:
         from harness.report import ReportBuilder
 
         config.stash[_REPORT_KEY] = ReportBuilder(shard=config.getoption("harness_shard"))
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None and "GOMAXPROCS" not in os.environ:
+        # N workers on the machine's cores: each tfparse child (Go) gets its share of them, not all of them
+        workers = int(workerinput.get("workercount") or 1)
+        os.environ["GOMAXPROCS"] = str(max(1, (os.cpu_count() or 1) // workers))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -92,6 +99,8 @@ def _session(config: pytest.Config) -> HarnessSession:
         session = HarnessSession(SessionOptions(
             base_path=Path(base) if base else None,
             start=Path(str(config.rootpath)),
+            # the rootdir can sit above the repository (no ini file, an option value that is a path)
+            also_start=(Path(str(config.invocation_params.dir)),),
             stacks=config.getoption("harness_stacks"),
             components=config.getoption("harness_components"),
             engine=config.getoption("harness_engine"),
@@ -100,7 +109,6 @@ def _session(config: pytest.Config) -> HarnessSession:
             allow_exec=bool(config.getoption("harness_allow_exec")),
             cache=config.getoption("harness_cache"),
         ))
-        session.batch_plans = not hasattr(config, "workerinput")
         config.stash[_SESSION_KEY] = session
     return session
 
@@ -111,6 +119,68 @@ def _item_key(item: pytest.Item) -> tuple[str, bool]:
     if callspec is not None and "harness_instance_id" in callspec.params:
         return str(callspec.params["harness_instance_id"]), True
     return item.nodeid, False
+
+
+#: Plan groups per xdist worker under ``--dist loadgroup``: enough to even out the load, few enough that
+#: each batch stays large (and xdist's group scheduler, whose bookkeeping grows with the tests, stays cheap).
+GROUPS_PER_WORKER = 4
+#: Instances per plan group under ``--dist load``/``worksteal``, which hand a worker runs of consecutive tests.
+CONSECUTIVE_GROUP = 8
+
+
+def _durations(config: pytest.Config) -> dict[str, float]:
+    from harness.select import load_durations
+
+    path = config.getoption("harness_durations_file")
+    return load_durations(Path(path) if path else config.rootpath / ".harness-durations.json")
+
+
+def _plan_groups(config: pytest.Config, keys: list[str]) -> dict[str, str]:
+    """Instance id -> plan group (``keys`` in test order); see ``HarnessSession.plan_groups``.
+
+    Without xdist every kept instance is one group. Under ``--dist loadgroup`` the groups are balanced sets
+    that the plugin marks as xdist groups, so each goes whole to one worker. Under ``--dist load`` and
+    ``worksteal`` a worker receives runs of consecutive tests and the tests of an instance are consecutive
+    (see ``_instances_together``): a group is a few consecutive instances.
+    """
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is None:
+        return dict.fromkeys(keys, "all")
+    dist = _worker_dist(config)
+    if dist == "loadgroup":
+        from harness.select import assign_shards
+
+        workers = int(workerinput.get("workercount") or 1)
+        shards = assign_shards(keys, GROUPS_PER_WORKER * workers, _durations(config))
+        return {key: f"harness-plans-{shard}" for key, shard in shards.items()}
+    if dist in ("load", "worksteal"):
+        return {key: f"harness-run-{n // CONSECUTIVE_GROUP}" for n, key in enumerate(keys)}
+    return {key: key for key in keys}  # tests of one instance may run anywhere: plan one at a time
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """Tell each xdist worker how the controller distributes tests (a worker's own ``--dist`` reads "no")."""
+    node.workerinput["harness_dist"] = node.config.getoption("dist", None)
+
+
+def _worker_dist(config: pytest.Config) -> str | None:
+    """On an xdist worker, the controller's ``--dist`` mode; None elsewhere."""
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is None:
+        return None
+    dist = workerinput.get("harness_dist")
+    return str(dist) if dist else ("loadgroup" if getattr(config.option, "loadgroup", False) else None)
+
+
+def _instances_together(items: list[pytest.Item]) -> list[pytest.Item]:
+    """The same items, each instance's tests moved together at its first test (everything else in order)."""
+    first: dict[str, int] = {}
+    order: list[tuple[int, int]] = []
+    for index, item in enumerate(items):
+        key, is_instance = _item_key(item)
+        order.append((first.setdefault(key, index) if is_instance else index, index))
+    return [items[i] for _, i in sorted(order)]
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -142,25 +212,32 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             keep = selected
     shard = config.getoption("harness_shard")
     if shard:
-        from harness.select import assign_shards, load_durations, parse_shard
+        from harness.select import assign_shards, parse_shard
 
         k, n = parse_shard(shard)
-        durations_path = config.getoption("harness_durations_file")
-        default_path = config.rootpath / ".harness-durations.json"
-        durations = load_durations(Path(durations_path) if durations_path else default_path)
+        durations = _durations(config)
         shards = assign_shards([_item_key(i)[0] for i in keep], n, durations)
         kept = [i for i in keep if shards[_item_key(i)[0]] == k]
         notes.append(f"harness: shard {k}/{n}: {len(kept)}/{len(keep)} tests"
                      + (" (balanced by recorded durations)" if durations else ""))
         keep = kept
-    for item in keep:
-        key, is_instance = _item_key(item)
-        if is_instance:  # with --dist loadgroup, all tests of an instance run on one worker (planned once)
-            item.add_marker(pytest.mark.xdist_group(key))
+    worker_dist = _worker_dist(config)
+    if worker_dist in ("load", "worksteal"):
+        keep = _instances_together(keep)  # identical on every worker: xdist compares the collections
+    instance_keys = list(dict.fromkeys(key for key, is_instance in map(_item_key, keep) if is_instance))
+    if instance_keys:
+        groups = _plan_groups(config, instance_keys)
+        _session(config).plan_groups = groups
+        if worker_dist == "loadgroup":
+            # whole groups go to one worker, which plans each group in one batch when it starts on it
+            for item in keep:
+                key, is_instance = _item_key(item)
+                if is_instance:
+                    item.add_marker(pytest.mark.xdist_group(groups[key]))
     if len(keep) != len(items):
-        dropped = [i for i in items if i not in set(keep)]
-        config.hook.pytest_deselected(items=dropped)
-        items[:] = keep
+        kept_items = set(keep)
+        config.hook.pytest_deselected(items=[i for i in items if i not in kept_items])
+    items[:] = keep
     if reporter is not None:
         for note in notes:
             reporter.write_line(note)
@@ -308,15 +385,18 @@ def policy_result(harness_session: HarnessSession, instance: Instance, plan: Pla
                   request: pytest.FixtureRequest) -> PolicyResult:
     """The instance's policy evaluation (waivers applied); findings and waivers go into the report."""
     result = harness_session.policies(instance, plan)
-    props = request.node.user_properties
-    props.append(("harness_engine", plan.engine))
-    props.append(("harness_findings", [f.to_json() for f in result.findings]))
-    waivers = [{**w.to_json(), "status": "stale"} for w in result.stale]
-    for finding in result.findings:
-        if finding.waiver is not None:
-            status = "expired" if finding.policy == "waiver.expired" else "used"
-            waivers.append({**finding.waiver.to_json(), "status": status})
-    props.append(("harness_waivers", waivers))
+    if request.config.getoption("harness_report"):
+        # only the call phase's report carries these, and only when a report is written: with xdist every
+        # report crosses a pipe to the controller, three per test
+        props = request.node.stash.setdefault(_CALL_PROPERTIES_KEY, [])
+        props.append(("harness_engine", plan.engine))
+        props.append(("harness_findings", [f.to_json() for f in result.findings]))
+        waivers = [{**w.to_json(), "status": "stale"} for w in result.stale]
+        for finding in result.findings:
+            if finding.waiver is not None:
+                status = "expired" if finding.policy == "waiver.expired" else "used"
+                waivers.append({**finding.waiver.to_json(), "status": status})
+        props.append(("harness_waivers", waivers))
     return result
 
 
@@ -331,6 +411,9 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
+    if call.when == "call":
+        extra: list[tuple[str, Any]] = item.stash.get(_CALL_PROPERTIES_KEY, [])
+        report.user_properties.extend(extra)
     if call.excinfo is not None and call.excinfo.errisinstance(Undetermined):
         message = str(call.excinfo.value)
         if not item.config.getoption("harness_strict_unknowns"):

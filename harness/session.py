@@ -27,6 +27,8 @@ class SessionOptions:
 
     base_path: Path | None = None
     start: Path | None = None
+    #: Where else to look for atmos.yaml (upward) when none is found from ``start``.
+    also_start: tuple[Path, ...] = ()
     stacks: str | None = None
     components: str | None = None
     engine: str = "auto"
@@ -46,9 +48,8 @@ class HarnessSession:
     def __init__(self, options: SessionOptions) -> None:
         self.options = options
         self.used = False
-        #: Plan every selected instance on the first request (one tfparse batch); a pytest-xdist worker
-        #: turns this off, since it only runs its share of the instances.
-        self.batch_plans = True
+        self._plan_groups: dict[str, str] | None = None
+        self._group_members: dict[str, list[Instance]] | None = None
 
     @cached_property
     def resolver(self) -> Resolver:
@@ -57,7 +58,8 @@ class HarnessSession:
         if base is None and self.options.start is not None:
             from harness.atmos.config import find_config
 
-            found = find_config(self.options.start)
+            found = next((c for c in map(find_config, (self.options.start, *self.options.also_start))
+                          if c is not None), None)
             base = found.parent if found is not None else self.options.start
         config = load_config(base, allow_exec=self.options.allow_exec or None)
         return Resolver(config)
@@ -156,18 +158,45 @@ class HarnessSession:
         )
 
     def plan(self, instance: Instance) -> Plan:
-        """The instance's plan; the first call plans every selected instance in one batch."""
+        """The instance's plan; the first call for an instance plans its group (see ``plan_groups``)."""
         results = self.__dict__.setdefault("_plans", {})
         if instance.id not in results:
-            batch = [instance]
-            if self.batch_plans:
-                batch += [i for i in self.selected if i.id not in results and i.id != instance.id]
+            batch = [instance] + [i for i in self._group_of(instance) if i.id not in results and i.id != instance.id]
             results.update(self._plan_batch(batch))
         result = results[instance.id]
         if isinstance(result, Exception):
             raise result
         plan: Plan = result
         return plan
+
+    @property
+    def plan_groups(self) -> dict[str, str] | None:
+        """Instance id -> plan group: the first request for an instance plans its whole group in one batch
+        (tfparse evaluates while the harness prepares the next jobs). None: one group of every selected
+        instance. The pytest plugin groups the instances a run keeps, and on an xdist worker the instances
+        whose tests run together on one worker."""
+        return self._plan_groups
+
+    @plan_groups.setter
+    def plan_groups(self, groups: dict[str, str] | None) -> None:
+        self._plan_groups = groups
+        self._group_members = None
+
+    def _group_of(self, instance: Instance) -> list[Instance]:
+        groups = self._plan_groups
+        if groups is None:
+            return self.selected
+        group = groups.get(instance.id)
+        if group is None:
+            return [instance]
+        if self._group_members is None:
+            members: dict[str, list[Instance]] = {}
+            for inst in self.selected:
+                key = groups.get(inst.id)
+                if key is not None:
+                    members.setdefault(key, []).append(inst)
+            self._group_members = members
+        return self._group_members.get(group, [instance])
 
     def _plan_batch(self, instances: list[Instance]) -> dict[str, Plan | Exception]:
         engine, _ = self.engine

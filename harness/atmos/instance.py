@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,7 @@ class Instance:
     dependencies: tuple[Dependency, ...] = ()
     imports: tuple[str, ...] = ()
 
-    @property
+    @cached_property
     def id(self) -> str:
         return f"{self.stack}/{self.component}"
 

@@ -90,6 +90,17 @@ def _tail(text: str, lines: int = 8) -> str:
     return "\n".join(keep)
 
 
+def child_env() -> dict[str, str]:
+    """The tfparse child's environment: the Go collector runs less often unless ``GOGC`` is set.
+
+    Each evaluation leaves a little short-lived garbage; at Go's default (100) the collector ran often
+    enough to cost a tenth of a batch (synthetic organization, 1000 instances: 8.6 s -> 7.6 s at 400).
+    """
+    env = os.environ.copy()
+    env.setdefault("GOGC", "400")
+    return env
+
+
 class TfparseWorker:
     """A long-lived tfparse child: started on first use, restarted after a crash or a timeout.
 
@@ -109,7 +120,7 @@ class TfparseWorker:
         self._err = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the child; closed in close()
         proc = subprocess.Popen(
             [sys.executable, str(WORKER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=self._err, env=os.environ.copy(),
+            stderr=self._err, env=child_env(),
         )
         lines: queue.Queue[bytes] = queue.Queue()
         stdout = proc.stdout

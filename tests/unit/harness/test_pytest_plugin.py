@@ -6,6 +6,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 from tests.unit.harness.conftest import WriteRepo
 
@@ -110,3 +111,59 @@ def test_failure_names_resource_file_line_and_manifest(write_repo: WriteRepo) ->
     assert result.returncode == 1
     assert 'resource aws_subnet.private["us-east-1a"] (components/terraform/vpc/main.tf:7)' in result.stdout
     assert "stack manifest: stacks/orgs/acme/plat/dev.yaml" in result.stdout
+
+
+def test_every_xdist_mode_gives_the_serial_outcomes(write_repo: WriteRepo) -> None:
+    repo = _repo(write_repo)
+    for dist in ("worksteal", "load", "loadgroup"):
+        result = _pytest(repo, "-n", "2", "--dist", dist)
+        assert result.returncode == 0, result.stdout[-2000:]
+        assert "5 passed, 2 skipped" in result.stdout, (dist, result.stdout[-2000:])
+
+
+def test_the_repository_is_found_when_the_rootdir_is_above_it(write_repo: WriteRepo, tmp_path: Path) -> None:
+    # no ini file, and an option value that is an existing path: pytest's rootdir is their common parent
+    repo = _repo(write_repo)
+    outside = tmp_path.parent / f"{tmp_path.name}-plans"
+    outside.mkdir()
+    result = subprocess.run([sys.executable, "-m", "pytest", "tests", "-v", "-p", "no:cacheprovider",
+                             "--engine", "static", "--harness-cache", str(outside)],
+                            cwd=repo, capture_output=True, text=True, timeout=300, check=False)
+    assert f"rootdir: {tmp_path.parent}\n" in result.stdout
+    assert f"base={repo} " in result.stdout
+    assert "5 passed, 2 skipped" in result.stdout, result.stdout[-2000:]
+
+
+def test_tests_of_one_instance_move_together_for_xdist() -> None:
+    from types import SimpleNamespace
+
+    from harness.pytest_plugin import _instances_together, _plan_groups
+
+    def item(name: str, instance: str | None) -> Any:
+        params = {"harness_instance_id": instance} if instance else {}
+        return SimpleNamespace(nodeid=name, callspec=SimpleNamespace(params=params) if instance else None)
+
+    items = [item("a[dev]", "dev/vpc"), item("a[prod]", "prod/vpc"), item("org", None), item("b[dev]", "dev/vpc"),
+             item("b[prod]", "prod/vpc"), item("c[qa]", "qa/vpc")]
+    assert [i.nodeid for i in _instances_together(items)] == ["a[dev]", "b[dev]", "a[prod]", "b[prod]", "org",
+                                                              "c[qa]"]
+    keys = [f"s{n}/vpc" for n in range(20)]
+    serial = SimpleNamespace(getoption=lambda *a, **k: None)
+    assert set(_plan_groups(serial, keys).values()) == {"all"}  # type: ignore[arg-type]
+    worker = SimpleNamespace(workerinput={"workercount": 2, "harness_dist": "worksteal"}, option=SimpleNamespace(),
+                             getoption=lambda *a, **k: None)
+    groups = _plan_groups(worker, keys)  # type: ignore[arg-type]
+    assert groups["s0/vpc"] == groups["s7/vpc"] != groups["s8/vpc"]  # runs of consecutive instances
+
+
+def test_xdist_workers_share_the_cores_among_their_tfparse_children(write_repo: WriteRepo) -> None:
+    import os
+
+    repo = _repo(write_repo)
+    expected = max(1, (os.cpu_count() or 1) // 2)
+    (repo / "tests/test_env.py").write_text(
+        f"import os\n\ndef test_go_threads():\n    assert os.environ['GOMAXPROCS'] == '{expected}'\n")
+    env = {k: v for k, v in os.environ.items() if k != "GOMAXPROCS"}
+    result = subprocess.run([sys.executable, "-m", "pytest", "tests/test_env.py", "-q", "-p", "no:cacheprovider",
+                             "-n", "2"], cwd=repo, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stdout[-2000:]

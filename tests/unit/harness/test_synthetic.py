@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,7 @@ import pytest
 from benchmarks.synthetic import REGIONS, Fn, GeneratedOrg, generate
 from harness.atmos import Resolver, load_config
 from harness.atmos.functions import TerraformRef
+from harness.terraform import load_module
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -46,7 +49,18 @@ def test_layout_and_stack_names(small: tuple[GeneratedOrg, dict[str, Any], Resol
     assert len(resolver.instances()) == 6 * 4
     text = (org.root / "stacks" / "orgs" / "acme" / "plat" / "dev" / "us-east-1.yaml").read_text()
     assert "- catalog/eks-*" in text and "- ../_defaults" in text
-    assert (org.root / "components" / "terraform" / "eks-node-group" / "main.tf").read_text().count("variable") == 2
+    for inst in resolver.instances():  # every var a stack passes is declared by its root module
+        declared = set(load_module(inst.component_path).variables)
+        assert set(inst.vars) <= declared, (inst.id, set(inst.vars) - declared)
+
+
+def test_the_generated_unit_suite_passes(small: tuple[GeneratedOrg, dict[str, Any], Resolver]) -> None:
+    org, _, _ = small
+    proc = subprocess.run([sys.executable, "-m", "pytest", "tests/unit", "-q", "-p", "no:cacheprovider",
+                           "--engine", "static", "--harness-cache", "off"],
+                          cwd=org.root, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert f"{6 * 4 * 4} passed" in proc.stdout
 
 
 def test_every_instance_merges_catalog_defaults_and_inline_overrides(
@@ -122,10 +136,12 @@ def test_extra_components_and_validation(tmp_path: Path) -> None:
 def test_bench_runner_prints_key_values(capsys: pytest.CaptureFixture[str]) -> None:
     from benchmarks.run import BENCHMARKS, benchmark, main
 
-    assert main(["--stacks", "3", "--components", "3", "--repeat", "1"]) == 0
+    assert main(["--stacks", "3", "--components", "3", "--repeat", "1", "--xdist-stacks", "1"]) == 0
     lines = capsys.readouterr().out.splitlines()
     values = dict(line.split("=", 1) for line in lines)
     assert list(values)[:2] == ["clock", "stacks"]
+    for ratio in ("resolve_ratio", "static_overhead", "cache_speedup", "affected_ratio", "xdist_speedup"):
+        assert float(values[ratio]) > 0, ratio
     assert values["stacks"] == "3" and values["instances"] == str(3 * (3 + 1))
     assert float(values["resolve_ratio"]) > 0 and float(values["instances_per_second"]) > 0
     with pytest.raises(ValueError, match="already registered"):

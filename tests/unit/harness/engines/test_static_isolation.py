@@ -108,3 +108,12 @@ def test_paths_point_at_the_component_not_the_copy(static_engine: StaticEngine, 
     (tmp_path / "main.tf").write_text('resource "aws_s3_object" "o" {\n  source = abspath("${path.module}/f.txt")\n}\n')
     plan = static_engine.plan(request(tmp_path))
     assert plan.resource("aws_s3_object.o").values["source"] == str(tmp_path.resolve() / "f.txt")
+
+
+def test_the_tfparse_child_collects_garbage_less_often_unless_told(monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness.engines.static import child_env
+
+    monkeypatch.delenv("GOGC", raising=False)
+    assert child_env()["GOGC"] == "400"
+    monkeypatch.setenv("GOGC", "50")
+    assert child_env()["GOGC"] == "50"
