@@ -439,5 +439,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def _same_go_collector() -> None:
+    """Bare tfparse (static_overhead's baseline) runs in this process: give its Go runtime the collector
+    setting the harness gives its tfparse child, so both sides evaluate alike (before tfparse loads)."""
+    import os
+
+    from harness.engines.static import child_env
+
+    os.environ.setdefault("GOGC", child_env()["GOGC"])
+
+
 if __name__ == "__main__":
+    _same_go_collector()
     sys.exit(main())

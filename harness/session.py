@@ -203,9 +203,10 @@ class HarnessSession:
         version = getattr(engine, "version", None)
         out: dict[str, Plan | Exception] = {}
         todo: list[tuple[Instance, PlanRequest, str]] = []
+        digests: dict[tuple[Path, str], bytes] = {}
         for inst in instances:
             req = self.request(inst)
-            key = cache_key(req, engine.name, version) if self.cache is not None else ""
+            key = cache_key(req, engine.name, version, digests) if self.cache is not None else ""
             cached = self.cache.get(key) if self.cache is not None else None
             if cached is not None:
                 self.cache.hits += 1  # type: ignore[union-attr]

@@ -110,6 +110,8 @@ class Resolver:
         self._entries: list[Entry] | None = None
         self._index: dict[str, dict[str, Entry]] | None = None
         self._described: dict[tuple[str, str], dict[str, Any]] = {}
+        #: Per built section, the top-level keys that may hold YAML function calls (None: any of them).
+        self._function_keys: dict[tuple[str, str], AbstractSet[str] | None] = {}
         self._instances: dict[tuple[str, str], Instance] = {}
         self._config_dynamic_flag: bool | None = None
         self._components_base = str(config.get("components", "terraform", "base_path", default="") or "")
@@ -237,6 +239,7 @@ class Resolver:
                                   file=entry.manifest.path) from None
         # rendering may have produced function strings, but only under the keys it walked
         keys = None if functions is None or templates is None else functions | templates
+        self._function_keys[key] = keys
         if self.process_functions and (keys is None or keys):
             ctx = FunctionContext(
                 component_env=section.get("env") or {},
@@ -444,7 +447,13 @@ class Resolver:
                         seen.add(dep)
                         yield dep
         refs: list[TerraformRef] = []
-        collect_refs(section, refs)
+        keys = self._function_keys.get((stack, entry.component))
+        if keys is None:
+            collect_refs(section, refs)
+        else:  # only where function calls can be (the same result, without walking every value)
+            for name, value in section.items():
+                if name in keys:
+                    collect_refs(value, refs)
         for ref in refs:
             ref_stack = ref.ref_stack or stack
             if "{{" in ref_stack:

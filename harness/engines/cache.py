@@ -64,8 +64,13 @@ def _externals(component: Path, component_digest: bytes) -> list[str]:
     return found
 
 
-def cache_key(request: PlanRequest, engine: str, binary_version: str | None = None) -> str:
-    """The hash of every input of a plan."""
+def cache_key(request: PlanRequest, engine: str, binary_version: str | None = None,
+              memo: dict[tuple[Path, str], bytes] | None = None) -> str:
+    """The hash of every input of a plan.
+
+    ``memo`` shares folder digests between the keys of one batch (instances of one component read the
+    same files at the same moment); without it every call looks at the files again.
+    """
     digest = hashlib.sha256()
     context = {
         "harness": __version__, "engine": engine, "binary": binary_version,
@@ -74,11 +79,19 @@ def cache_key(request: PlanRequest, engine: str, binary_version: str | None = No
         "variables": request.variables,
     }
     digest.update(json.dumps(context, sort_keys=True, default=str).encode())
+    memo = {} if memo is None else memo
+
+    def tree(directory: Path, label: str) -> bytes:
+        found = memo.get((directory, label))
+        if found is None:
+            found = memo[(directory, label)] = _tree_digest(directory, label)
+        return found
+
     component = Path(request.component_dir).resolve()
-    component_digest = _tree_digest(component, ".")
+    component_digest = tree(component, ".")
     digest.update(component_digest)
     for ext in _externals(component, component_digest):
-        digest.update(_tree_digest((component / ext).resolve(), ext))
+        digest.update(tree((component / ext).resolve(), ext))
     return digest.hexdigest()
 
 

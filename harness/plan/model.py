@@ -318,13 +318,13 @@ def to_jsonable(value: Any) -> Any:
 
 
 def from_jsonable(value: Any) -> Any:
-    """Turn JSON markers back into Unknown."""
-    if isinstance(value, Mapping):
+    """Turn JSON markers back into Unknown (``value`` is decoded JSON: plain dicts and lists)."""
+    if isinstance(value, dict):
         if value.get(UNKNOWN_KEY) is True:
             return Unknown(str(value.get("reason", "")), value.get("ref"))
-        return {k: from_jsonable(v) for k, v in value.items()}
+        return {k: from_jsonable(v) if isinstance(v, (dict, list)) else v for k, v in value.items()}
     if isinstance(value, list):
-        return [from_jsonable(v) for v in value]
+        return [from_jsonable(v) if isinstance(v, (dict, list)) else v for v in value]
     return value
 
 
