@@ -133,30 +133,16 @@ def _incremental(config: AtmosConfig, repo: Path, base_ref: str, changed: list[s
     deleted_manifests = [repo / f for f in in_stacks
                          if overlay.files[repo / f] is not None and not (repo / f).exists()
                          and is_stack_manifest(repo / f, config)]
-    touched = set(index.touched(changed_abs))
-    options: dict[str, Any] = {"allow_exec": allow_exec}
-    while True:
-        head_files = [index.abs(m) for m in index.records if m in touched]
-        base_files = [p for p in head_files if overlay.is_file(p)] + deleted_manifests
-        known = index.lazy_contexts(exclude=frozenset(touched))
-        head = Resolver(config, files=head_files, known_contexts=known, **options)
-        base = Resolver(config, files=base_files, overlay=overlay, known_contexts=known, **options)
-        head_stacks = head.describe_stacks() if head_files else {}
-        base_stacks = base.describe_stacks() if base_files else {}
-        # a stack that untouched manifests also produce must be compared whole: add them and go again
-        names = head_stacks.keys() | base_stacks.keys()
-        more = {m for m, inst in index.instances() if m not in touched and inst.stack in names}
-        if not more:
-            break
-        touched |= more
+    touched, head, head_stacks, base_stacks, resolved = _compare_touched(
+        config, index, set(index.touched(changed_abs)), overlay, deleted_manifests, allow_exec)
     cwd = config.cwd if config.cwd.is_relative_to(repo) else config.base_path
     items = describe_affected_sections(head_stacks, base_stacks, changed_files=changed, config=config,
                                        repo_root=repo, cwd=cwd)
     result = _new_result(changed, "incremental")
-    result.resolved_manifests = len(index.resolved) + len(head_files) + len(base_files)
+    result.resolved_manifests = len(index.resolved) + resolved
     _item_reasons(result, items)
     _untouched_reasons(result, index, touched, [p.resolve() for p in changed_abs], cwd)
-    instances = [i for i in head.instances() if i.deployable] if head_files else []
+    instances = [i for i in head.instances() if i.deployable]
     _manifest_reasons(result, head, instances, repo, changed)
     consumers = _consumers((i.id, [_Dep(*d) for d in i.dependencies]) for m, i in index.instances()
                            if m not in touched and i.deployable)
@@ -164,6 +150,31 @@ def _incremental(config: AtmosConfig, repo: Path, base_ref: str, changed: list[s
         consumers.setdefault(producer, []).extend(users)
     _add_dependents(result, consumers)
     return result
+
+
+def _compare_touched(
+    config: AtmosConfig, index: StackIndex, touched: set[str], overlay: FileOverlay, deleted: list[Path],
+    allow_exec: bool,
+) -> tuple[set[str], Resolver, dict[str, Any], dict[str, Any], int]:
+    """The touched manifests resolved at HEAD (the working tree) and at BASE (through the overlay).
+
+    A stack that untouched manifests also produce must be compared whole, so their manifests join the
+    touched ones and both sides are resolved again. Returns the final touched set, the HEAD resolver, both
+    ``describe stacks`` results and how many manifests were resolved.
+    """
+    while True:
+        head_files = [index.abs(m) for m in index.records if m in touched]
+        base_files = [p for p in head_files if overlay.is_file(p)] + deleted
+        known = index.lazy_contexts(exclude=frozenset(touched))
+        head = Resolver(config, files=head_files, known_contexts=known, allow_exec=allow_exec)
+        base = Resolver(config, files=base_files, overlay=overlay, known_contexts=known, allow_exec=allow_exec)
+        head_stacks = head.describe_stacks() if head_files else {}
+        base_stacks = base.describe_stacks() if base_files else {}
+        names = head_stacks.keys() | base_stacks.keys()
+        more = {m for m, inst in index.instances() if m not in touched and inst.stack in names}
+        if not more:
+            return touched, head, head_stacks, base_stacks, len(head_files) + len(base_files)
+        touched |= more
 
 
 def _text(path: Path, blob: bytes | None) -> str | None:

@@ -266,16 +266,15 @@ class ManifestLoader:
     # -- parsing ------------------------------------------------------------------------------------
     def _read(self, path: Path, context: Mapping[str, Any], external_context: bool) -> tuple[dict[str, Any], bool]:
         """The parsed file, and whether it may hold template or function strings (see :class:`Dynamic`)."""
-        templated = path.name.endswith(".tmpl") or bool(context)
-        if path in self.overlay:
-            return self._read_overlaid(path, context, external_context, templated)
-        if templated and self.config.templates_enabled:
-            text = path.read_text(encoding="utf-8")
-            try:
-                text = render(text, context, ignore_missing=self.config.ignore_missing_template_values)
-            except TemplateError as exc:
-                if external_context:
-                    raise ConfigError(f"failed to render Go template: {exc}", file=path) from None
+        render_it = (path.name.endswith(".tmpl") or bool(context)) and self.config.templates_enabled
+        if render_it or path in self.overlay:
+            text = self._text(path)
+            if render_it:
+                try:
+                    text = render(text, context, ignore_missing=self.config.ignore_missing_template_values)
+                except TemplateError as exc:
+                    if external_context:
+                        raise ConfigError(f"failed to render Go template: {exc}", file=path) from None
             data = loads(text, path)
             dynamic = may_be_dynamic_text(text)
         else:
@@ -287,24 +286,13 @@ class ManifestLoader:
             raise ConfigError(f"a stack manifest must be a map, got {type(data).__name__}", file=path)
         return data, dynamic
 
-    def _read_overlaid(
-        self, path: Path, context: Mapping[str, Any], external_context: bool, templated: bool
-    ) -> tuple[dict[str, Any], bool]:
+    def _text(self, path: Path) -> str:
+        if path not in self.overlay:
+            return path.read_text(encoding="utf-8")
         text = self.overlay.text(path)
         if text is None:
             raise ConfigError("file not found", file=path)
-        if templated and self.config.templates_enabled:
-            try:
-                text = render(text, context, ignore_missing=self.config.ignore_missing_template_values)
-            except TemplateError as exc:
-                if external_context:
-                    raise ConfigError(f"failed to render Go template: {exc}", file=path) from None
-        data = loads(text, path)
-        if data is None:
-            return {}, False
-        if not isinstance(data, dict):
-            raise ConfigError(f"a stack manifest must be a map, got {type(data).__name__}", file=path)
-        return data, may_be_dynamic_text(text)
+        return text
 
     def _import_specs(self, data: Mapping[str, Any], path: Path) -> list[_ImportSpec]:
         raw = data.get("import")

@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from harness.atmos import Resolver, load_config
+import pytest
+
+from harness.atmos import AtmosConfig, Resolver, load_config
 from harness.atmos.stackindex import load_index
 from tests.unit.harness.conftest import WriteRepo
 
@@ -72,11 +74,17 @@ def test_a_cached_record_is_reused_until_one_of_its_files_changes(write_repo: Wr
     assert load_index(config, cache).resolved == []
 
 
-def test_same_size_and_mtime_but_new_content_is_still_seen(write_repo: WriteRepo, tmp_path: Path) -> None:
+@pytest.fixture
+def indexed(write_repo: WriteRepo, tmp_path: Path) -> tuple[Path, AtmosConfig, Path]:
+    """The repository, its configuration and a cache file an earlier run wrote."""
     repo = write_repo(REPO_FILES)
-    cache = tmp_path / "index.json"
     config = load_config(repo)
-    load_index(config, cache)
+    load_index(config, tmp_path / "index.json")
+    return repo, config, tmp_path / "index.json"
+
+
+def test_same_size_and_mtime_but_new_content_is_still_seen(indexed: tuple[Path, AtmosConfig, Path]) -> None:
+    repo, config, cache = indexed
     prod = repo / "stacks/orgs/acme/prod.yaml"
     before = prod.stat()
     prod.write_text(prod.read_text().replace("stage: dev}", "stage: qa}"))  # same length
@@ -118,11 +126,8 @@ def test_manifests_that_read_the_environment_are_resolved_every_time(write_repo:
     assert [list(d) for d in reader.dependencies] == [["acme-ue1-prod", "app"]]
 
 
-def test_a_partial_rebuild_looks_other_stacks_up_by_context(write_repo: WriteRepo, tmp_path: Path) -> None:
-    repo = write_repo(REPO_FILES)
-    cache = tmp_path / "index.json"
-    config = load_config(repo)
-    load_index(config, cache)
+def test_a_partial_rebuild_looks_other_stacks_up_by_context(indexed: tuple[Path, AtmosConfig, Path]) -> None:
+    repo, config, cache = indexed
     prod = repo / "stacks/orgs/acme/prod.yaml"
     prod.write_text("# reviewed\n" + prod.read_text())
     index = load_index(config, cache)
