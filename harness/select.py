@@ -22,7 +22,7 @@ from harness.atmos import AtmosConfig, Instance, Resolver, gitrev
 from harness.atmos.affected import affected as describe_affected
 from harness.atmos.affected import changed_dependency, component_dir_reasons, rebase_config
 from harness.atmos.affected import describe_affected as describe_affected_sections
-from harness.atmos.discovery import is_stack_manifest
+from harness.atmos.discovery import STACK_EXTENSIONS, is_stack_manifest
 from harness.atmos.overlay import FileOverlay
 from harness.atmos.stackindex import DEFAULT_FILE as DEFAULT_INDEX_FILE
 from harness.atmos.stackindex import StackIndex, load_index
@@ -127,7 +127,9 @@ def _incremental(config: AtmosConfig, repo: Path, base_ref: str, changed: list[s
         return None  # what !include reads is not tracked
     changed_abs = [repo / f for f in changed]
     stacks_base = config.stacks_base_path
-    in_stacks = [f for f, p in zip(changed, changed_abs, strict=True) if p.is_relative_to(stacks_base)]
+    # only manifests can change a resolution (what !include reads sent us to the full comparison above)
+    in_stacks = [f for f, p in zip(changed, changed_abs, strict=True)
+                 if p.is_relative_to(stacks_base) and f.endswith(STACK_EXTENSIONS)]
     overlay = FileOverlay({repo / f: _text(repo / f, blob)
                            for f, blob in gitrev.read_blobs(repo, base_ref, in_stacks).items()})
     deleted_manifests = [repo / f for f in in_stacks

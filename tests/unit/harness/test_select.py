@@ -257,3 +257,14 @@ def test_include_in_a_manifest_means_a_full_comparison(glob_repo: Path) -> None:
     result = affected_instances(load_config(glob_repo), "main")
     assert result.method == "full"
     assert result.instances == {"acme-ue1-dev/web": ["stack.vars"], "acme-ue1-prod/web": ["stack.vars"]}
+
+
+def test_other_files_in_the_stacks_folder_change_nothing(glob_repo: Path) -> None:
+    diagram = glob_repo / "stacks/diagram.png"
+    diagram.write_bytes(bytes(range(256)) * 4)  # not text, not a manifest
+    (glob_repo / "stacks/README.md").write_text("# Stacks\n")
+    _commit_all(glob_repo, "docs")
+    _git(glob_repo, "tag", "with-docs")
+    diagram.write_bytes(bytes(reversed(range(256))) * 4)
+    (glob_repo / "stacks/README.md").write_text("# Stacks, explained\n")
+    assert _affected(glob_repo, "with-docs") == {}
