@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import tempfile
 import threading
 import weakref
@@ -25,44 +24,29 @@ import tftest
 from harness.engines._sources import SKIP_DIRS, iter_nodes, module_tree
 from harness.engines.base import PlanRequest
 from harness.engines.recorded import plan_from_json
-from harness.errors import EvaluationError
+from harness.errors import EvaluationError, HarnessError
 from harness.plan import Plan
+from harness.tools.terraform import find_terraform, terraform_binary
 
 BACKEND_OVERRIDE = 'terraform {\n  backend "local" {}\n}\n'
 
 
 def find_binary(explicit: str | os.PathLike[str] | None = None) -> str | None:
-    """The binary to use: explicit argument, ``HARNESS_TERRAFORM``, else terraform or tofu on PATH."""
-    for candidate in (explicit, os.environ.get("HARNESS_TERRAFORM")):
-        if candidate:
-            path = shutil.which(str(candidate))
-            return path or (str(candidate) if Path(candidate).is_file() else None)
-    return shutil.which("terraform") or shutil.which("tofu")
-
-
-_versions: dict[str, str] = {}
+    """:func:`harness.tools.terraform.find_terraform`, or None when there is no usable binary (``auto``
+    then stays static)."""
+    try:
+        return find_terraform(explicit)
+    except HarnessError:
+        return None
 
 
 def binary_version(binary: str) -> str:
     """``terraform version`` as a string like ``terraform 1.0.3`` (cached per binary path)."""
-    if binary in _versions:
-        return _versions[binary]
     try:
-        proc = subprocess.run([binary, "version", "-json"], capture_output=True, text=True, timeout=30,
-                              check=False, env={**os.environ, "CHECKPOINT_DISABLE": "1"})
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise EvaluationError(f"cannot run {binary}: {exc}") from None
-    name = "tofu" if "tofu" in Path(binary).name else "terraform"
-    try:
-        data = json.loads(proc.stdout)
-        version = str(data.get("terraform_version") or data.get("tofu_version") or "")
-    except json.JSONDecodeError:
-        first = (proc.stdout or proc.stderr).strip().splitlines()
-        version = first[0].split()[-1].lstrip("v") if first else ""
-    if proc.returncode != 0 or not version:
-        raise EvaluationError(f"{binary} version failed: {(proc.stderr or proc.stdout).strip()[:300]}")
-    _versions[binary] = f"{name} {version}"
-    return _versions[binary]
+        found = terraform_binary(binary)
+    except HarnessError as exc:
+        raise EvaluationError(str(exc)) from None
+    return f"{found.name} {found.version}"
 
 
 def required_providers(component_dir: Path) -> set[str]:
@@ -121,11 +105,12 @@ class TerraformEngine:
 
     def __init__(self, binary: str | os.PathLike[str] | None = None, *, plugin_cache: Path | None = None,
                  workdir: Path | None = None) -> None:
-        found = find_binary(binary)
-        if found is None:
-            raise EvaluationError("no terraform or tofu binary: set HARNESS_TERRAFORM or put one on PATH")
-        self.binary = found
-        self.version = binary_version(found)
+        try:
+            found = terraform_binary(binary)
+        except HarnessError as exc:
+            raise EvaluationError(str(exc)) from None
+        self.binary = found.path
+        self.version = f"{found.name} {found.version}"
         self._tmp = Path(tempfile.mkdtemp(prefix="harness-terraform-", dir=workdir))
         self._finalizer = weakref.finalize(self, shutil.rmtree, str(self._tmp), True)
         self.plugin_cache = plugin_cache or Path(os.environ.get("TF_PLUGIN_CACHE_DIR") or self._tmp / "plugin-cache")

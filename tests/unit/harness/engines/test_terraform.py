@@ -103,3 +103,10 @@ def test_no_binary_means_static(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
     assert name == "static" and "no terraform" in why
     with pytest.raises(EvaluationError):
         TerraformEngine()
+
+
+def test_a_named_binary_that_is_missing_is_said_so(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("HARNESS_TERRAFORM", raising=False)
+    with pytest.raises(EvaluationError, match=r"names '.*/nope', which does not exist"):
+        TerraformEngine(binary=tmp_path / "nope")
+    assert find_binary(tmp_path / "nope") is None  # auto stays static
