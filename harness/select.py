@@ -24,6 +24,7 @@ from harness.atmos.affected import changed_dependency, component_dir_reasons, re
 from harness.atmos.affected import describe_affected as describe_affected_sections
 from harness.atmos.discovery import STACK_EXTENSIONS, is_stack_manifest
 from harness.atmos.overlay import FileOverlay
+from harness.atmos.resolver import ProgressFn
 from harness.atmos.stackindex import DEFAULT_FILE as DEFAULT_INDEX_FILE
 from harness.atmos.stackindex import StackIndex, load_index
 from harness.atmos.yamlio import load_file
@@ -70,13 +71,15 @@ def _add(result: AffectedResult, instance_id: str, reason: str) -> None:
 
 
 def affected_instances(config: AtmosConfig, base_ref: str, head_ref: str | None = None,
-                       *, allow_exec: bool = False, index: Path | str | None = None) -> AffectedResult:
+                       *, allow_exec: bool = False, index: Path | str | None = None,
+                       progress: ProgressFn | None = None) -> AffectedResult:
     """Instances affected between ``base_ref`` and ``head_ref`` (default: the working tree).
 
     Against the working tree the answer is incremental: a stack index cached in ``index`` (default
     ``<base>/.harness-cache/stack-index.json``) stands in for the stacks a change cannot reach, and only the
     manifests it touches are resolved, at both revisions. ``index="off"``, a ``head_ref``, or manifests that
-    use ``!include`` resolve both revisions in full; both ways give the same answer.
+    use ``!include`` resolve both revisions in full; both ways give the same answer. ``progress`` hears of
+    each HEAD manifest resolved (done, total, name) when that is most of the work.
     """
     with ExitStack() as scope:
         try:
@@ -85,14 +88,14 @@ def affected_instances(config: AtmosConfig, base_ref: str, head_ref: str | None 
             changed = [f for f in gitrev.changed_files(repo, base_ref, head_ref) if not is_cache_path(f)]
             if head_ref is None and str(index) != "off":
                 cache_file = config.base_path / DEFAULT_INDEX_FILE if index is None else Path(index)
-                result = _incremental(config, repo, base_ref, changed, cache_file, allow_exec)
+                result = _incremental(config, repo, base_ref, changed, cache_file, allow_exec, progress)
                 if result is not None:
                     return result
             root, head_config = repo, config
             if head_ref is not None:
                 root = scope.enter_context(gitrev.checkout(repo, head_ref))
                 head_config = rebase_config(config, repo, root)
-            resolver = Resolver(head_config, allow_exec=allow_exec)
+            resolver = Resolver(head_config, allow_exec=allow_exec, progress=progress)
             items = describe_affected(config, base_ref=base_ref, head_ref=head_ref, allow_exec=allow_exec,
                                       head_stacks=resolver.describe_stacks() if head_ref is None else None)
         except HarnessError as exc:
@@ -120,9 +123,9 @@ def _item_reasons(result: AffectedResult, items: list[dict[str, Any]]) -> None:
 
 
 def _incremental(config: AtmosConfig, repo: Path, base_ref: str, changed: list[str], cache_file: Path,
-                 allow_exec: bool) -> AffectedResult | None:
+                 allow_exec: bool, progress: ProgressFn | None) -> AffectedResult | None:
     """The answer from the stack index plus the touched manifests resolved at both revisions (None: go full)."""
-    index = load_index(config, cache_file, allow_exec=allow_exec)
+    index = load_index(config, cache_file, allow_exec=allow_exec, progress=progress)
     if index.includes_files:
         return None  # what !include reads is not tracked
     changed_abs = [repo / f for f in changed]

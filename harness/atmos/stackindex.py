@@ -29,7 +29,7 @@ from harness.atmos.affected import file_folder_deps
 from harness.atmos.config import AtmosConfig
 from harness.atmos.discovery import GLOB_FLAGS, STACK_EXTENSIONS, matcher, stack_files
 from harness.atmos.manifest import Probe, path_stem
-from harness.atmos.resolver import CONTEXT_VARS, Resolver
+from harness.atmos.resolver import CONTEXT_VARS, ProgressFn, Resolver
 from harness.cachedir import CACHE_DIR_NAME, ensure_ignored
 
 INDEX_VERSION = 1
@@ -329,10 +329,12 @@ def load_index(
     *,
     allow_exec: bool = False,
     env: Mapping[str, str] | None = None,
+    progress: ProgressFn | None = None,
 ) -> StackIndex:
     """The index of every top-level manifest, from ``cache_file`` where still valid (saved back if stale).
 
     ``cache_file=None`` builds it in memory. A missing, corrupt or foreign cache file is rebuilt.
+    ``progress`` hears of each stale manifest resolved (done, total, name).
     """
     index = StackIndex(config)
     key = index_key(config, allow_exec=allow_exec)
@@ -367,7 +369,8 @@ def load_index(
     if stale:
         # the kept records stand in for the stacks left out; a full rebuild needs none
         known = index.lazy_contexts() if index.records else None
-        resolver = Resolver(config, allow_exec=allow_exec, env=env, files=stale, known_contexts=known)
+        resolver = Resolver(config, allow_exec=allow_exec, env=env, files=stale, known_contexts=known,
+                            progress=progress)
         for path in stale:
             for f in resolver.manifest(path).files:
                 rel = index.rel(f)

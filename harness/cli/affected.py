@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from harness.atmos import load_config
-from harness.cli.common import base_path_option
+from harness.cli.common import base_path_option, progress_printer
 from harness.select import affected_instances
 
 
@@ -30,7 +30,7 @@ def affected(base_ref: str, head_ref: str | None, fmt: str, allow_exec: bool, st
     When it cannot decide (e.g. the base is unreachable) it says so; run everything then."""
     index = None if stack_index is None else stack_index if stack_index.lower() == "off" else Path(stack_index)
     result = affected_instances(load_config(base_path, allow_exec=allow_exec or None), base_ref, head_ref,
-                                allow_exec=allow_exec, index=index)
+                                allow_exec=allow_exec, index=index, progress=progress_printer())
     if fmt == "json":
         click.echo(json.dumps(result.to_json(), indent=2))
         return

@@ -268,3 +268,17 @@ def test_other_files_in_the_stacks_folder_change_nothing(glob_repo: Path) -> Non
     diagram.write_bytes(bytes(reversed(range(256))) * 4)
     (glob_repo / "stacks/README.md").write_text("# Stacks, explained\n")
     assert _affected(glob_repo, "with-docs") == {}
+
+
+def test_a_long_first_indexing_shows_progress(tmp_path: Path) -> None:
+    from benchmarks.synthetic import generate
+
+    org = generate(tmp_path / "org", stacks=60, components=2)
+    _git(org.root, "init", "-q", "-b", "main")
+    _commit_all(org.root, "base")
+    first = run_cli("affected", "--base", "main", "--base-path", str(org.root))
+    assert first.code == 0, first.err
+    assert "resolving stacks 60/60" in first.err
+    assert "0 affected instance(s), 0 changed file(s); incremental comparison, 60 manifest(s) resolved" in first.err
+    again = run_cli("affected", "--base", "main", "--base-path", str(org.root))
+    assert "resolving stacks" not in again.err and "0 manifest(s) resolved" in again.err
