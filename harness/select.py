@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from harness.atmos import AtmosConfig, Instance, Resolver, gitrev
 from harness.atmos.affected import affected as describe_affected
@@ -104,7 +104,7 @@ def affected_instances(config: AtmosConfig, base_ref: str, head_ref: str | None 
         _item_reasons(result, items)
         instances = [i for i in resolver.instances() if i.deployable]
         _manifest_reasons(result, resolver, instances, root, changed)
-        _add_dependents(result, _consumers((i.id, i.dependencies) for i in instances))
+        _add_dependents(result, _instance_consumers(instances))
         return result
 
 
@@ -149,9 +149,8 @@ def _incremental(config: AtmosConfig, repo: Path, base_ref: str, changed: list[s
     _untouched_reasons(result, index, touched, [p.resolve() for p in changed_abs], cwd)
     instances = [i for i in head.instances() if i.deployable]
     _manifest_reasons(result, head, instances, repo, changed)
-    consumers = _consumers((i.id, [_Dep(*d) for d in i.dependencies]) for m, i in index.instances()
-                           if m not in touched and i.deployable)
-    for producer, users in _consumers((i.id, i.dependencies) for i in instances).items():
+    consumers = _consumers((i.id, i.dependencies) for m, i in index.instances() if m not in touched and i.deployable)
+    for producer, users in _instance_consumers(instances).items():
         consumers.setdefault(producer, []).extend(users)
     _add_dependents(result, consumers)
     return result
@@ -215,11 +214,6 @@ def _untouched_reasons(result: AffectedResult, index: StackIndex, touched: set[s
                 _add(result, inst.id, hit[0])
 
 
-class _Dep(NamedTuple):
-    stack: str
-    component: str
-
-
 def _manifest_reasons(result: AffectedResult, resolver: Resolver, instances: list[Instance], root: Path,
                       changed: list[str]) -> None:
     """A changed manifest affects the instances it contributes to."""
@@ -253,13 +247,17 @@ def _contributes(path: Path, components: set[str]) -> bool:
     return isinstance(tf, dict) and bool(components & set(tf))
 
 
-def _consumers(pairs: Iterable[tuple[str, Iterable[Any]]]) -> dict[str, list[str]]:
-    """Producer id -> ids of the instances that depend on it (from (id, dependencies) pairs)."""
+def _consumers(pairs: Iterable[tuple[str, Iterable[Sequence[str]]]]) -> dict[str, list[str]]:
+    """Producer id -> ids of the instances that depend on it (from (id, [(stack, component), ...]) pairs)."""
     consumers: dict[str, list[str]] = {}
     for instance_id, dependencies in pairs:
-        for dep in dependencies:
-            consumers.setdefault(f"{dep.stack}/{dep.component}", []).append(instance_id)
+        for stack, component in dependencies:
+            consumers.setdefault(f"{stack}/{component}", []).append(instance_id)
     return consumers
+
+
+def _instance_consumers(instances: Iterable[Instance]) -> dict[str, list[str]]:
+    return _consumers((i.id, [(d.stack, d.component) for d in i.dependencies]) for i in instances)
 
 
 def _add_dependents(result: AffectedResult, consumers: dict[str, list[str]]) -> None:

@@ -43,6 +43,12 @@ def matcher(patterns: tuple[str, ...]) -> glob.WcMatcher[str] | None:
     return glob.compile(list(patterns), flags=GLOB_FLAGS) if patterns else None
 
 
+def matches(pattern: str, rel: str) -> bool:
+    """Whether a root-relative POSIX path matches one glob (compiled once per pattern)."""
+    compiled = matcher((pattern,))
+    return compiled is not None and bool(compiled.match(rel))
+
+
 def is_excluded(path: Path, config: AtmosConfig) -> bool:
     compiled = matcher(tuple(config.excluded_paths))
     return compiled is not None and bool(compiled.match(path.relative_to(config.stacks_base_path).as_posix()))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from wcmatch import glob
 
-from harness.atmos.discovery import GLOB_FLAGS
+from harness.atmos.discovery import GLOB_FLAGS, matches
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class FileOverlay:
             if not path.is_relative_to(root):
                 continue
             rel = path.relative_to(root).as_posix()
-            if glob.globmatch(rel, pattern, flags=GLOB_FLAGS):
+            if matches(pattern, rel):
                 if text is None:
                     found.discard(rel)
                 else:

@@ -27,7 +27,7 @@ from wcmatch import glob
 
 from harness.atmos.affected import file_folder_deps
 from harness.atmos.config import AtmosConfig
-from harness.atmos.discovery import GLOB_FLAGS, STACK_EXTENSIONS, matcher, stack_files
+from harness.atmos.discovery import GLOB_FLAGS, STACK_EXTENSIONS, matches, stack_files
 from harness.atmos.manifest import Probe, path_stem
 from harness.atmos.resolver import CONTEXT_VARS, ProgressFn, Resolver
 from harness.cachedir import CACHE_DIR_NAME, ensure_ignored
@@ -168,7 +168,7 @@ class StackIndex:
             if key not in glob_hits:
                 root = self.abs(where)
                 glob_hits[key] = any(
-                    p.is_relative_to(root) and _matches(pattern, p.relative_to(root).as_posix())
+                    p.is_relative_to(root) and matches(pattern, p.relative_to(root).as_posix())
                     for p in changed_abs
                 )
             return glob_hits[key]
@@ -182,8 +182,9 @@ class StackIndex:
         return out
 
     # -- building ------------------------------------------------------------------------------------------
-    def records_from(self, resolver: Resolver, manifests: Sequence[Path], flags: Mapping[str, int]) -> None:
-        """Add the records of ``manifests`` (top-level paths) as ``resolver`` resolves them."""
+    def records_from(self, resolver: Resolver, manifests: Sequence[Path], flags: Callable[[str], int]) -> None:
+        """Add the records of ``manifests`` (top-level paths) as ``resolver`` resolves them; ``flags`` gives
+        a file's flags (base-relative path)."""
         by_manifest: dict[Path, list[IndexedInstance]] = {path: [] for path in manifests}
         index = resolver.index()
         for entry in resolver.entries():
@@ -212,13 +213,8 @@ class StackIndex:
             probes = tuple(sorted((kind, self.rel(where), pattern) for kind, where, pattern in manifest.probes))
             record_flags = 0
             for f in files:
-                record_flags |= flags.get(f, 0)
+                record_flags |= flags(f)
             self.records[self.rel(path)] = ManifestRecord(files, probes, tuple(instances), record_flags)
-
-
-def _matches(pattern: str, rel: str) -> bool:
-    compiled = matcher((pattern,))
-    return compiled is not None and bool(compiled.match(rel))
 
 
 # -- the cache file -----------------------------------------------------------------------------------------
@@ -294,8 +290,12 @@ class _FileTable:
             self.dirty = True
         return digest
 
-    def flags(self) -> dict[str, int]:
-        return {rel: int(e[3]) for rel, e in self.entries.items()}
+    def flags(self, rel: str) -> int:
+        """The file's flags, recording it first when it changed since the index was written."""
+        if not self.unchanged(rel):
+            self.record(rel)
+        entry = self.entries.get(rel)
+        return int(entry[3]) if entry is not None else 0
 
 
 class _Probes:
@@ -371,12 +371,7 @@ def load_index(
         known = index.lazy_contexts() if index.records else None
         resolver = Resolver(config, allow_exec=allow_exec, env=env, files=stale, known_contexts=known,
                             progress=progress)
-        for path in stale:
-            for f in resolver.manifest(path).files:
-                rel = index.rel(f)
-                if not table.unchanged(rel):
-                    table.record(rel)
-        index.records_from(resolver, stale, table.flags())
+        index.records_from(resolver, stale, table.flags)
         index.records = {index.rel(p): index.records[index.rel(p)] for p in manifests}  # manifest order
         index.resolved = [index.rel(p) for p in stale]
     if cache_file is not None and (stale or table.dirty or old.keys() != index.records.keys()):
