@@ -22,17 +22,21 @@ from harness.atmos import AtmosConfig, Instance, Resolver, gitrev
 from harness.atmos.affected import affected as describe_affected
 from harness.atmos.affected import changed_dependency, component_dir_reasons, rebase_config
 from harness.atmos.affected import describe_affected as describe_affected_sections
-from harness.atmos.discovery import STACK_EXTENSIONS, is_stack_manifest
+from harness.atmos.discovery import STACK_EXTENSIONS, is_stack_manifest, matches
 from harness.atmos.overlay import FileOverlay
 from harness.atmos.resolver import ProgressFn
 from harness.atmos.stackindex import DEFAULT_FILE as DEFAULT_INDEX_FILE
 from harness.atmos.stackindex import StackIndex, load_index
-from harness.atmos.yamlio import load_file
-from harness.cachedir import is_cache_path
+from harness.atmos.yamlio import line_of, load_file
+from harness.cachedir import CACHE_DIR_NAME, ensure_ignored, is_cache_path
 from harness.errors import ConfigError, HarnessError
 
-#: Paths (relative to the repository root) whose change means the harness itself changed.
-HARNESS_PATHS = ("harness/", "tests/", "conftest.py", "pyproject.toml", "noxfile.py")
+#: What makes "the harness changed" unless ``settings.harness.affected.harness_paths`` in atmos.yaml says
+#: otherwise: the repository's own test and configuration files, relative to the folder holding atmos.yaml
+#: (a trailing ``/`` names a folder, other entries are files or globs).
+DEFAULT_HARNESS_PATHS = ("tests/", "conftest.py", "pyproject.toml", "noxfile.py", "pytest.ini", "atmos.yaml")
+#: Where the version of the harness that last answered is recorded (in the cache folder of the base path).
+SELECTION_FILE = Path(CACHE_DIR_NAME) / "selection.json"
 
 
 @dataclass
@@ -43,6 +47,8 @@ class AffectedResult:
     instances: dict[str, list[str]] = field(default_factory=dict)
     changed_files: list[str] = field(default_factory=list)
     harness_changed: bool = False
+    #: Why the harness counts as changed: the matching paths, or the installed harness's new version.
+    harness_changes: list[str] = field(default_factory=list)
     stacks_changed: bool = False
     note: str = ""
     #: "full" (both revisions resolved) or "incremental" (the stack index plus the touched manifests).
@@ -56,6 +62,7 @@ class AffectedResult:
             "note": self.note,
             "method": self.method,
             "harness_changed": self.harness_changed,
+            "harness_changes": self.harness_changes,
             "changed_files": self.changed_files,
             "instances": [
                 {"stack": i.split("/", 1)[0], "component": i.split("/", 1)[1], "reasons": r}
@@ -81,16 +88,18 @@ def affected_instances(config: AtmosConfig, base_ref: str, head_ref: str | None 
     use ``!include`` resolve both revisions in full; both ways give the same answer. ``progress`` hears of
     each HEAD manifest resolved (done, total, name) when that is most of the work.
     """
+    harness_paths(config)  # a bad setting is the user's error, not an undecided answer
     with ExitStack() as scope:
         try:
             repo = gitrev.repo_root(config.base_path)
             gitrev.resolve_commit(repo, base_ref)
             changed = [f for f in gitrev.changed_files(repo, base_ref, head_ref) if not is_cache_path(f)]
+            version_change = _version_change(config, record=str(index) != "off")
             if head_ref is None and str(index) != "off":
                 cache_file = config.base_path / DEFAULT_INDEX_FILE if index is None else Path(index)
                 result = _incremental(config, repo, base_ref, changed, cache_file, allow_exec, progress)
                 if result is not None:
-                    return result
+                    return _harness_changes(result, config, repo, version_change)
             root, head_config = repo, config
             if head_ref is not None:
                 root = scope.enter_context(gitrev.checkout(repo, head_ref))
@@ -105,12 +114,79 @@ def affected_instances(config: AtmosConfig, base_ref: str, head_ref: str | None 
         instances = [i for i in resolver.instances() if i.deployable]
         _manifest_reasons(result, resolver, instances, root, changed)
         _add_dependents(result, _instance_consumers(instances))
-        return result
+        return _harness_changes(result, config, repo, version_change)
 
 
 def _new_result(changed: list[str], method: str) -> AffectedResult:
-    result = AffectedResult(decided=True, changed_files=sorted(changed), method=method)
-    result.harness_changed = any(f.startswith(HARNESS_PATHS) or f in HARNESS_PATHS for f in changed)
+    return AffectedResult(decided=True, changed_files=sorted(changed), method=method)
+
+
+def harness_paths(config: AtmosConfig) -> tuple[str, ...]:
+    """``settings.harness.affected.harness_paths`` of atmos.yaml, else ``DEFAULT_HARNESS_PATHS``."""
+    value = config.get("settings", "harness", "affected", "harness_paths")
+    if value is None:
+        return DEFAULT_HARNESS_PATHS
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        keys = ("settings", "harness", "affected", "harness_paths")
+        file = config.config_file
+        raise ConfigError("settings.harness.affected.harness_paths must be a list of paths (folders end in /)",
+                          file=file, line=line_of(file, keys) if file is not None else None)
+    return tuple(v.strip() for v in value)
+
+
+def _matches_harness_path(rel: str, entry: str) -> bool:
+    if entry.endswith("/"):
+        return rel.startswith(entry)
+    return rel == entry or rel.startswith(entry + "/") or matches(entry, rel)
+
+
+def changed_harness_paths(config: AtmosConfig, repo: Path, changed: Iterable[str]) -> list[str]:
+    """The changed repository-relative files that are the repository's harness paths (its tests and config)."""
+    home = (config.config_file.parent if config.config_file is not None else config.base_path).resolve()
+    prefix = home.relative_to(repo).as_posix() if home.is_relative_to(repo) and home != repo else ""
+    entries = harness_paths(config)
+    hits = []
+    for path in changed:
+        if prefix and not path.startswith(prefix + "/"):
+            continue
+        rel = path[len(prefix) + 1:] if prefix else path
+        if any(_matches_harness_path(rel, e) for e in entries):
+            hits.append(path)
+    return hits
+
+
+def _version_change(config: AtmosConfig, *, record: bool) -> str | None:
+    """"harness X -> Y" when another harness version answered last in this checkout (recorded if ``record``).
+
+    The harness's own code is not in the user's repository, so its version stands for it: upgrading the
+    installed harness makes every test count as changed once.
+    """
+    from harness import __version__
+
+    path = config.base_path / SELECTION_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        previous = data.get("harness") if isinstance(data, dict) else None
+    except (OSError, ValueError):
+        previous = None
+    if record and previous != __version__:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            ensure_ignored(path)
+            path.write_text(json.dumps({"harness": __version__}) + "\n", encoding="utf-8")
+        except OSError:
+            pass
+    if isinstance(previous, str) and previous != __version__:
+        return f"harness {previous} -> {__version__}"
+    return None
+
+
+def _harness_changes(result: AffectedResult, config: AtmosConfig, repo: Path,
+                     version_change: str | None) -> AffectedResult:
+    result.harness_changes = changed_harness_paths(config, repo, result.changed_files)
+    if version_change is not None:
+        result.harness_changes.insert(0, version_change)
+    result.harness_changed = bool(result.harness_changes)
     return result
 
 

@@ -90,8 +90,9 @@ def changed_files(repo: Path, base_ref: str, head_ref: str | None = None) -> lis
     """Repository-relative paths that differ between ``base_ref`` and ``head_ref``.
 
     Without ``head_ref`` the HEAD side is the working tree: committed and uncommitted changes to
-    tracked files plus untracked (not ignored) files. Renames count as a deletion plus an addition,
-    so both paths are reported. Sorted, without duplicates.
+    tracked files plus untracked files that are not ignored (``git ls-files --others --exclude-standard``)
+    and not tool output (see ``untracked_files``). Renames count as a deletion plus an addition, so both
+    paths are reported. Sorted, without duplicates.
     """
     repo = repo_root(repo)
     base = resolve_commit(repo, base_ref)
@@ -100,8 +101,39 @@ def changed_files(repo: Path, base_ref: str, head_ref: str | None = None) -> lis
         paths = _split_z(git(repo, "diff", "--name-only", "--no-renames", "-z", base, head, "--"))
     else:
         paths = _split_z(git(repo, "diff", "--name-only", "--no-renames", "-z", base, "--"))
-        paths += _split_z(git(repo, "ls-files", "--others", "--exclude-standard", "-z"))
+        paths += untracked_files(repo)
     return sorted(set(paths))
+
+
+#: Folders that only tools write (never sources), even where a repository forgot to git-ignore them.
+TOOL_OUTPUT_DIRS = frozenset({".terraform", "__pycache__", ".nox", ".tox", ".pytest_cache", ".mypy_cache",
+                              ".ruff_cache", ".hypothesis", ".harness-cache"})
+
+
+def untracked_files(repo: Path) -> list[str]:
+    """Untracked, not ignored files of the work tree, without tool output.
+
+    A repository that does not ignore its ``.venv`` would otherwise report every file of it (tens of
+    thousands): files inside a Python virtual environment (a folder holding ``pyvenv.cfg``) or inside a
+    folder of ``TOOL_OUTPUT_DIRS`` never count.
+    """
+    venv: dict[str, bool] = {}
+
+    def in_venv(parts: tuple[str, ...]) -> bool:
+        for depth in range(1, len(parts)):
+            folder = "/".join(parts[:depth])
+            if folder not in venv:
+                venv[folder] = (repo / folder / "pyvenv.cfg").is_file()
+            if venv[folder]:
+                return True
+        return False
+
+    kept = []
+    for path in _split_z(git(repo, "ls-files", "--others", "--exclude-standard", "-z")):
+        parts = tuple(path.split("/"))
+        if TOOL_OUTPUT_DIRS.isdisjoint(parts[:-1]) and not in_venv(parts):
+            kept.append(path)
+    return kept
 
 
 def read_blobs(repo: Path, ref: str, paths: list[str]) -> dict[str, bytes | None]:

@@ -39,6 +39,7 @@ def affected(base_ref: str, head_ref: str | None, fmt: str, allow_exec: bool, st
         return
     for instance_id, reasons in sorted(result.instances.items()):
         click.echo(f"{instance_id}: {', '.join(reasons)}")
-    extra = " (the harness itself changed)" if result.harness_changed else ""
+    shown = ", ".join(result.harness_changes[:3]) + (", ..." if len(result.harness_changes) > 3 else "")
+    extra = f" (the harness changed: {shown})" if result.harness_changed else ""
     click.echo(f"{len(result.instances)} affected instance(s), {len(result.changed_files)} changed file(s){extra}; "
                f"{result.method} comparison, {result.resolved_manifests} manifest(s) resolved", err=True)

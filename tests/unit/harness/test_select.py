@@ -282,3 +282,63 @@ def test_a_long_first_indexing_shows_progress(tmp_path: Path) -> None:
     assert "0 affected instance(s), 0 changed file(s); incremental comparison, 60 manifest(s) resolved" in first.err
     again = run_cli("affected", "--base", "main", "--base-path", str(org.root))
     assert "resolving stacks" not in again.err and "0 manifest(s) resolved" in again.err
+
+
+# -- what makes "the harness changed" -------------------------------------------------------------------------
+def test_a_new_test_file_is_a_harness_change_not_an_instance_change(git_example: Path) -> None:
+    (git_example / "tests").mkdir()
+    (git_example / "tests/test_new.py").write_text("def test_x() -> None:\n    pass\n")
+    result = affected_instances(load_config(git_example), "main")
+    assert result.harness_changed and result.harness_changes == ["tests/test_new.py"]
+    assert result.instances == {}
+
+
+def test_an_untracked_virtualenv_and_tool_output_never_count(git_example: Path) -> None:
+    venv = git_example / ".venv"
+    (venv / "lib/python3.11/site-packages/pkg").mkdir(parents=True)
+    (venv / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    for i in range(50):
+        (venv / f"lib/python3.11/site-packages/pkg/m{i}.py").write_text("")
+    for folder in ("components/terraform/vpc/.terraform/providers", "components/terraform/vpc/__pycache__"):
+        (git_example / folder).mkdir(parents=True)
+        (git_example / folder / "x.bin").write_text("x")
+    nested = git_example / "tools/env"  # a virtualenv anywhere, by its pyvenv.cfg
+    (nested / "bin").mkdir(parents=True)
+    (nested / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    (nested / "bin/python").write_text("")
+    for base in ("main", None):
+        result = affected_instances(load_config(git_example), "main", index="off" if base is None else None)
+        assert result.changed_files == [] and result.instances == {} and not result.harness_changed
+
+
+def test_harness_paths_come_from_settings_harness_in_atmos_yaml(git_example: Path) -> None:
+    atmos = git_example / "atmos.yaml"
+    text = atmos.read_text().split("  harness:")[0]
+    atmos.write_text(text + "  harness:\n    affected:\n      harness_paths: [checks/, \"*.cfg\"]\n")
+    _commit_all(git_example, "settings")
+    (git_example / "checks").mkdir()
+    (git_example / "checks/test_a.py").write_text("")
+    (git_example / "setup.cfg").write_text("")
+    (git_example / "noxfile.py").write_text("")  # a default path, no longer named
+    result = affected_instances(load_config(git_example), "main")
+    assert result.harness_changes == ["checks/test_a.py", "setup.cfg"]
+
+
+def test_a_bad_harness_paths_setting_names_atmos_yaml(git_example: Path) -> None:
+    atmos = git_example / "atmos.yaml"
+    bad = "  harness:\n    affected:\n      harness_paths: tests\n"
+    atmos.write_text(atmos.read_text().split("  harness:")[0] + bad)
+    with pytest.raises(HarnessError, match=r"atmos\.yaml:\d+: settings\.harness\.affected\.harness_paths"):
+        affected_instances(load_config(git_example), "main")
+
+
+def test_another_installed_harness_version_is_a_harness_change(git_example: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import harness
+
+    config = load_config(git_example)
+    assert not affected_instances(config, "main").harness_changed  # records the version
+    monkeypatch.setattr(harness, "__version__", "99.0")
+    result = affected_instances(config, "main")
+    assert result.harness_changed and result.harness_changes[0].endswith("-> 99.0")
+    assert not affected_instances(config, "main").harness_changed  # recorded: changed once
