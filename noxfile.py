@@ -1,4 +1,9 @@
-"""nox sessions: the same commands for contributors and CI. `nox` alone runs what to run before pushing."""
+"""nox sessions: the same commands for contributors and CI. `nox` alone runs lint, check and tests.
+
+The layer sessions (unit, integration, e2e, check, gate, bench) are the ones every adopting repository
+gets from `harness.noxsessions.register()`; this repository adds lint, tests, integration_localstack and
+harness. Each session venv installs this checkout (`-e .[test]`, or HARNESS_PIP_SPEC).
+"""
 
 from __future__ import annotations
 
@@ -6,51 +11,32 @@ import glob
 import os
 import shutil
 import subprocess
+import sys
 
 import nox
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # nox's own venv has no harness installed
+os.environ.setdefault("HARNESS_PIP_SPEC", "-e .[test]")
+os.environ.setdefault("HARNESS_WORKERS", "2")
+
+from harness.noxsessions import install_harness, register, run_pytest
 
 nox.options.sessions = ["lint", "check", "tests"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = False
 
 PYTHON = os.environ.get("HARNESS_NOX_PYTHON") or None
-XDIST = ["-n", os.environ.get("HARNESS_WORKERS", "2"), "--dist", "worksteal"]
+XDIST = ["-n", os.environ["HARNESS_WORKERS"], "--dist", "worksteal"]
 
-
-def _install(session: nox.Session, *extras: str) -> None:
-    spec = f".[{','.join(extras)}]" if extras else "."
-    session.install("-e", spec)
+register(unit=("tests/unit/components", "tests/unit/stacks", "tests/unit/policies"), python=PYTHON)
 
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
     """ruff and mypy --strict on the harness."""
-    _install(session, "lint")
+    session.install("-e", ".[lint]", "nox")
     session.run("ruff", "check", "harness", "tests", "noxfile.py", "benchmarks")
     session.run("mypy", "--strict", "harness")
-
-
-@nox.session(python=PYTHON)
-def check(session: nox.Session) -> None:
-    """Stack validation, contracts and policies over every instance of the example (harness check)."""
-    _install(session)
-    session.run("harness", "check", *session.posargs)
-
-
-@nox.session(python=PYTHON)
-def unit(session: nox.Session) -> None:
-    """The infrastructure unit layer on the example repository: offline plan tests for every instance."""
-    _install(session, "test")
-    session.run("pytest", "tests/unit/components", "tests/unit/stacks", "tests/unit/policies", *XDIST,
-                *session.posargs,
-                success_codes=[0, 5])
-
-
-@nox.session(python=PYTHON)
-def integration(session: nox.Session) -> None:
-    """Cross-component tests against an AWS emulator (embedded moto) with a real Terraform binary."""
-    _install(session, "test")
-    session.run("pytest", "tests/integration", *session.posargs, success_codes=[0, 5])
 
 
 LOCALSTACK_PACKAGES = ["localstack-core[runtime]", "cbor2<6", "pyopenssl<24.3", "cryptography<44",
@@ -71,7 +57,7 @@ def _python313() -> str:
 @nox.session(python=PYTHON)
 def integration_localstack(session: nox.Session) -> None:
     """The integration tests against LocalStack started on the host (its own Python 3.13 venv, no Docker)."""
-    _install(session, "test")
+    install_harness(session)
     venv = os.path.join(session.create_tmp(), "localstack-venv")
     if not os.path.exists(os.path.join(venv, "bin", "python")):
         session.run(_python313(), "-m", "venv", venv, external=True)
@@ -82,8 +68,8 @@ def integration_localstack(session: nox.Session) -> None:
                               stdout=log, stderr=subprocess.STDOUT)
     try:
         session.run("python", "-c", _WAIT_FOR_LOCALSTACK)
-        session.run("pytest", "tests/integration", *session.posargs, success_codes=[0, 5],
-                    env={"HARNESS_EMULATOR": "localstack", "LOCALSTACK_ENDPOINT": "http://127.0.0.1:4566"})
+        run_pytest(session, "tests/integration", *session.posargs,
+                   env={"HARNESS_EMULATOR": "localstack", "LOCALSTACK_ENDPOINT": "http://127.0.0.1:4566"})
     finally:
         server.terminate()
         try:
@@ -107,29 +93,16 @@ while True:
 """
 
 
-@nox.session(python=PYTHON)
-def e2e(session: nox.Session) -> None:
-    """Post-deploy validators against the emulator (or real accounts with --live)."""
-    _install(session, "test")
-    session.run("pytest", "tests/e2e", *session.posargs, success_codes=[0, 5])
-
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """The project's whole test suite: the harness's own tests and every layer on the example."""
-    _install(session, "test")
+    install_harness(session)
     session.run("pytest", "tests", *XDIST, *session.posargs)
 
 
 @nox.session(python=PYTHON)
 def harness(session: nox.Session) -> None:
     """Run any harness command: `nox -s harness -- report merge ...` (used by the CI workflows)."""
-    _install(session)
+    install_harness(session)
     session.run("harness", *session.posargs)
-
-
-@nox.session(python=PYTHON)
-def bench(session: nox.Session) -> None:
-    """Benchmarks on a synthetic organization; prints the ratios the issues set targets for."""
-    _install(session, "test")
-    session.run("python", "-m", "benchmarks.run", *session.posargs)

@@ -1,0 +1,204 @@
+"""nox sessions for a repository the harness tests: one ``register()`` call in its ``noxfile.py``.
+
+The sessions run the same commands locally and in CI: ``unit`` (offline plan tests and the plugin's
+built-in items), ``integration`` and ``e2e`` (where their test folders exist), ``check``, ``gate`` (on
+the report ``unit`` writes) and ``bench`` (where a ``benchmarks`` package exists). Each session venv gets
+the harness from ``HARNESS_PIP_SPEC`` (pip arguments), else from where the running harness was installed
+(its version from an index, the same wheel, directory or git commit), so a pinned noxfile stays pinned.
+
+"No tests ran" (pytest's exit 5) fails a session: a run that checks nothing must not pass. The one
+exception is an affected-only run (``-- --affected-since REF``) that the change does not reach, and the
+session says so.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import shlex
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+try:
+    import nox
+    from nox.command import CommandFailed
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    raise ImportError("harness.noxsessions needs nox next to the harness: pip install nox") from exc
+
+#: pytest's exit status when no test was collected or all were deselected.
+NO_TESTS_RAN = 5
+#: Where ``unit`` writes its report and ``gate`` reads it (relative to the noxfile's folder).
+DEFAULT_REPORT = "artifacts/harness-report.json"
+DIST_NAME = "atmos-harness"
+
+SessionFn = Callable[[nox.Session], None]
+
+
+def installed_spec() -> list[str]:
+    """pip arguments that install the harness that is running now, the way it was installed.
+
+    From PEP 610's ``direct_url.json``: a wheel or sdist file or URL, a directory (``-e`` when editable),
+    or a git commit; installed from an index (or not found): ``atmos-harness==VERSION``.
+    """
+    from harness import __version__
+
+    try:
+        dist = importlib.metadata.distribution(DIST_NAME)
+    except importlib.metadata.PackageNotFoundError:
+        return [f"{DIST_NAME}=={__version__}"]
+    text = dist.read_text("direct_url.json")
+    try:
+        direct = json.loads(text) if text else {}
+    except ValueError:
+        direct = {}
+    url = direct.get("url") if isinstance(direct, dict) else None
+    if not isinstance(url, str):
+        return [f"{DIST_NAME}=={dist.version}"]
+    vcs = direct.get("vcs_info")
+    if isinstance(vcs, dict) and vcs.get("vcs") and vcs.get("commit_id"):
+        return [f"{DIST_NAME} @ {vcs['vcs']}+{url}@{vcs['commit_id']}"]
+    dir_info = direct.get("dir_info")
+    if isinstance(dir_info, dict):
+        path = unquote(urlparse(url).path) if url.startswith("file:") else url
+        return ["-e", path] if dir_info.get("editable") else [path]
+    return [f"{DIST_NAME} @ {url}"]
+
+
+def pip_spec() -> list[str]:
+    """``HARNESS_PIP_SPEC`` split like a shell would (e.g. ``atmos-harness==0.2.0`` or ``-e ../harness``)."""
+    value = os.environ.get("HARNESS_PIP_SPEC", "").strip()
+    return shlex.split(value) if value else installed_spec()
+
+
+def install_harness(session: nox.Session, *packages: str) -> None:
+    """Install the harness (``pip_spec()``) and ``packages`` into the session venv.
+
+    Under ``nox --no-venv`` the session runs on nox's own interpreter, which already has the harness
+    (the noxfile imported it): nothing is installed then.
+    """
+    if session.venv_backend == "none":
+        session.log("no session venv (--no-venv): using the harness nox runs with")
+        return
+    session.install(*pip_spec(), *packages)
+
+
+def _affected_only(args: Sequence[str]) -> str | None:
+    """The REF of ``--affected-since REF`` / ``--affected-since=REF`` in pytest arguments, if any."""
+    for i, arg in enumerate(args):
+        if arg == "--affected-since" and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith("--affected-since="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def run_pytest(session: nox.Session, *args: str, env: Mapping[str, str] | None = None) -> None:
+    """``pytest args``; exit 5 (no tests ran) fails the session unless an affected-only run matched nothing."""
+    try:
+        session.run("pytest", *args, env=dict(env) if env is not None else None)
+    except CommandFailed as exc:
+        if exc.return_code != NO_TESTS_RAN:
+            raise
+        since = _affected_only(args)
+        if since is None:
+            session.error("no tests ran (pytest exit 5): the selection matched nothing, so nothing was checked")
+        session.log(f"--affected-since {since}: the change reaches no test, so there is nothing to run (passing)")
+
+
+def _workers() -> list[str]:
+    """``-n N`` from ``HARNESS_WORKERS`` (default ``auto``; ``0`` runs in one process, without xdist)."""
+    value = os.environ.get("HARNESS_WORKERS", "auto").strip() or "auto"
+    return [] if value == "0" else ["-n", value]
+
+
+def _given(args: Sequence[str], option: str) -> bool:
+    return any(a == option or a.startswith(option + "=") for a in args)
+
+
+def _existing(paths: Sequence[str]) -> list[str]:
+    return [p for p in paths if Path(p).exists()]
+
+
+def _make(name: str, doc: str, body: SessionFn, python: str | Sequence[str] | bool | None) -> None:
+    body.__name__ = name
+    body.__doc__ = doc
+    nox.session(name=name, python=python)(body)
+
+
+def register(
+    *,
+    unit: Sequence[str] = ("tests/unit",),
+    integration: Sequence[str] = ("tests/integration",),
+    e2e: Sequence[str] = ("tests/e2e",),
+    report: str = DEFAULT_REPORT,
+    benchmarks: str = "benchmarks",
+    python: str | Sequence[str] | bool | None = None,
+    skip: Sequence[str] = (),
+) -> list[str]:
+    """Register the harness sessions (names in ``skip`` left out) and return the names registered.
+
+    ``unit``/``integration``/``e2e`` are the test folders (relative to the noxfile) each layer collects;
+    ``integration`` and ``e2e`` are registered only when one of their folders exists, ``bench`` only when
+    ``benchmarks/`` is a package with a ``run`` module or ``__main__``. ``python`` is nox's interpreter
+    choice (default ``HARNESS_NOX_PYTHON``, else the one running nox). Everything after ``--`` on the nox
+    command line goes to the command the session runs.
+    """
+    python = python if python is not None else (os.environ.get("HARNESS_NOX_PYTHON") or None)
+    made: list[str] = []
+
+    def add(name: str, doc: str, body: SessionFn) -> None:
+        if name not in skip:
+            _make(name, doc, body, python)
+            made.append(name)
+
+    unit_paths = list(unit)
+
+    def unit_session(session: nox.Session) -> None:
+        workers = _workers()
+        install_harness(session, *(["pytest-xdist"] if workers else []))
+        own = ["--harness-report", report] if not _given(session.posargs, "--harness-report") else []
+        if own:
+            Path(report).parent.mkdir(parents=True, exist_ok=True)
+        run_pytest(session, *_existing(unit_paths), *workers, *own, *session.posargs)
+
+    add("unit", f"Offline plan tests of every instance plus the built-in policy and contract items "
+        f"({', '.join(unit_paths)}); writes {report}.", unit_session)
+
+    layers = (("integration", list(integration), "Cross-component tests against an AWS emulator"),
+              ("e2e", list(e2e), "Post-deploy validation against an emulator or (--live) real accounts"))
+    for name, paths, doc in layers:
+        if not _existing(paths):
+            continue
+
+        def layer_session(session: nox.Session, paths: list[str] = paths) -> None:
+            install_harness(session)
+            run_pytest(session, *_existing(paths), *session.posargs)
+
+        add(name, f"{doc} ({', '.join(paths)}).", layer_session)
+
+    def check_session(session: nox.Session) -> None:
+        install_harness(session)
+        session.run("harness", "check", *session.posargs)
+
+    add("check", "Stack validation, contracts and policies over every instance (harness check).", check_session)
+
+    def gate_session(session: nox.Session) -> None:
+        install_harness(session)
+        own = [] if _given(session.posargs, "--report") else ["--report", report]
+        session.run("harness", "gate", *own, *session.posargs)
+
+    add("gate", f"The release gate on the report of a full unit run ({report}; -- --report FILE for another).",
+        gate_session)
+
+    bench_dir = Path(benchmarks)
+    module = next((m for m, f in ((f"{bench_dir.name}.run", "run.py"), (bench_dir.name, "__main__.py"))
+                   if (bench_dir / f).is_file() and (bench_dir / "__init__.py").is_file()), None)
+    if module is not None:
+        def bench_session(session: nox.Session, module: str = module) -> None:
+            install_harness(session)
+            session.run("python", "-m", module, *session.posargs)
+
+        add("bench", f"Benchmarks (python -m {module}).", bench_session)
+    return made
