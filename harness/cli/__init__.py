@@ -11,6 +11,7 @@ from harness.cli.affected import affected
 from harness.cli.check import check, policies
 from harness.cli.common import run_guarded
 from harness.cli.describe import describe
+from harness.cli.init import init
 from harness.cli.plan import plan
 from harness.cli.report import gate, report
 from harness.cli.state import cleanup, state
@@ -40,6 +41,7 @@ cli.add_command(gate)
 cli.add_command(verify)
 cli.add_command(state)
 cli.add_command(cleanup)
+cli.add_command(init)
 
 
 def main(argv: list[str] | None = None) -> None:
