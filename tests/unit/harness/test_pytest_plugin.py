@@ -137,7 +137,7 @@ def test_the_repository_is_found_when_the_rootdir_is_above_it(write_repo: WriteR
 def test_tests_of_one_instance_move_together_for_xdist() -> None:
     from types import SimpleNamespace
 
-    from harness.pytest_plugin import _instances_together, _plan_groups
+    from harness.pytest_plugin.selection import instances_together, plan_groups_for
 
     def item(name: str, instance: str | None) -> Any:
         params = {"harness_instance_id": instance} if instance else {}
@@ -145,14 +145,14 @@ def test_tests_of_one_instance_move_together_for_xdist() -> None:
 
     items = [item("a[dev]", "dev/vpc"), item("a[prod]", "prod/vpc"), item("org", None), item("b[dev]", "dev/vpc"),
              item("b[prod]", "prod/vpc"), item("c[qa]", "qa/vpc")]
-    assert [i.nodeid for i in _instances_together(items)] == ["a[dev]", "b[dev]", "a[prod]", "b[prod]", "org",
+    assert [i.nodeid for i in instances_together(items)] == ["a[dev]", "b[dev]", "a[prod]", "b[prod]", "org",
                                                               "c[qa]"]
     keys = [f"s{n}/vpc" for n in range(20)]
     serial = SimpleNamespace(getoption=lambda *a, **k: None)
-    assert set(_plan_groups(serial, keys).values()) == {"all"}  # type: ignore[arg-type]
+    assert set(plan_groups_for(serial, keys).values()) == {"all"}  # type: ignore[arg-type]
     worker = SimpleNamespace(workerinput={"workercount": 2, "harness_dist": "worksteal"}, option=SimpleNamespace(),
                              getoption=lambda *a, **k: None)
-    groups = _plan_groups(worker, keys)  # type: ignore[arg-type]
+    groups = plan_groups_for(worker, keys)  # type: ignore[arg-type]
     assert groups["s0/vpc"] == groups["s7/vpc"] != groups["s8/vpc"]  # runs of consecutive instances
 
 
