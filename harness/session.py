@@ -14,6 +14,7 @@ from typing import Any
 
 from harness.atmos import Instance, Resolver, load_config
 from harness.atmos.functions import is_deferred
+from harness.contracts import ContractFinding
 from harness.engines import Engine, PlanCache, PlanRequest, cache_key, make_engine
 from harness.errors import HarnessError
 from harness.plan import Plan
@@ -36,6 +37,8 @@ class SessionOptions:
     terraform: str | None = None
     allow_exec: bool = False
     cache: str | None = None
+    #: The failure threshold from the command line (None: ``settings.harness.fail_on``, see harness.thresholds).
+    fail_on: str | None = None
 
 
 def _split(value: str | None) -> list[str]:
@@ -83,6 +86,27 @@ class HarnessSession:
     def instances_of(self, component: str) -> list[Instance]:
         """Selected instances of a component, by Atmos name or Terraform folder (``*``: every one)."""
         return [i for i in self.selected if component == "*" or component in (i.component, i.folder)]
+
+    @cached_property
+    def fail_on(self) -> str:
+        """The one failure threshold of the run (flag, else ``settings.harness.fail_on``, else the default)."""
+        from harness.thresholds import fail_on
+
+        return fail_on(self.resolver.config.get("settings"), self.selected, override=self.options.fail_on)
+
+    @cached_property
+    def contract_findings(self) -> dict[str, list[ContractFinding]]:
+        """Contract errors and warnings of every selected instance, by instance id (checked once)."""
+        from harness.contracts import check_contracts
+
+        found: dict[str, list[ContractFinding]] = {i.id: [] for i in self.selected}
+        for finding in check_contracts(self.resolver, self.selected):
+            found.setdefault(f"{finding.stack}/{finding.component}", []).append(finding)
+        return found
+
+    def contract_errors(self, instance: Instance) -> list[ContractFinding]:
+        """What Terraform would reject in the instance's inputs (missing, mistyped or invalid vars)."""
+        return [f for f in self.contract_findings.get(instance.id, []) if f.blocking]
 
     def policies(self, instance: Instance, plan: Plan) -> PolicyResult:
         """The policy evaluation of one instance (the repository's own policies loaded once)."""

@@ -14,7 +14,7 @@ from harness.policy import to_json as policies_json
 from harness.select import affected_instances
 from harness.session import HarnessSession, SessionOptions
 
-_COLUMNS = ("critical", "high", "medium", "low", "info", "contract", "error", "waived", "undetermined")
+_COLUMNS = ("critical", "high", "medium", "low", "info", "contract", "warning", "error", "waived", "undetermined")
 
 
 def _print_table(result: CheckResult) -> None:
@@ -55,29 +55,36 @@ def _print_details(result: CheckResult, folders: dict[tuple[str, str], str]) -> 
 @click.option("--engine", type=click.Choice(["auto", "static", "terraform", "recorded"]), default="static",
               show_default=True, help="How plans are made for the policies.")
 @click.option("--plans-dir", type=click.Path(path_type=Path), default=None, help="Recorded plans folder.")
-@click.option("--threshold", type=click.Choice(["critical", "high", "medium", "low", "info"]), default="info",
-              show_default=True, help="Fail on unwaived findings at or above this severity.")
+@click.option("--threshold", type=click.Choice(["critical", "high", "medium", "low", "info"]), default=None,
+              help="Fail on unwaived findings at or above this severity (default: settings.harness.fail_on, "
+                   "else info: every unwaived finding).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--allow-exec", is_flag=True, help="Let stacks run !exec shell commands.")
 @click.option("--affected-since", default=None, metavar="REF",
               help="Only instances affected since this git ref (everything when that cannot be decided).")
 @base_path_option
-def check(stacks: str | None, components: str | None, engine: str, plans_dir: Path | None, threshold: str,
+def check(stacks: str | None, components: str | None, engine: str, plans_dir: Path | None, threshold: str | None,
           fmt: str, allow_exec: bool, affected_since: str | None, base_path: Path | None) -> None:
     """Validate stacks, check contracts and run policies on every instance; exit 1 on any unwaived
-    finding at or above --threshold, any expired waiver, contract breach or stack problem."""
+    finding at or above the threshold, any expired waiver, contract error or stack problem (a stack
+    whose name cannot be resolved included), and when nothing was checked: no deployable instance, or
+    a --stacks/--components selection that matches none. Only --affected-since with nothing affected
+    checks nothing and passes, saying so. Contract warnings (an undeclared var) are listed, not fatal."""
     session = HarnessSession(SessionOptions(base_path=base_path, start=Path.cwd(), stacks=stacks,
                                             components=components, engine=engine, plans_dir=plans_dir,
                                             allow_exec=allow_exec))
+    nothing_selected = None
     try:
         if affected_since:
             affected = affected_instances(session.resolver.config, affected_since, allow_exec=allow_exec)
             if affected.decided:
                 session.selected = [i for i in session.selected if i.id in affected.instances]
                 click.echo(f"{len(session.selected)} affected instance(s) since {affected_since}", err=True)
+                nothing_selected = f"no instance is affected since {affected_since}"
             else:
                 click.echo(affected.note, err=True)
-        result = run_check(session, threshold=threshold, progress=progress_printer(total_threshold=40))
+        result = run_check(session, threshold=threshold, progress=progress_printer(total_threshold=40),
+                           nothing_selected=nothing_selected)
         folders = {(i.stack, i.component): session.resolver.config.relative(i.component_path)
                    for i in session.selected} if not result.problems else {}
     finally:
@@ -87,11 +94,17 @@ def check(stacks: str | None, components: str | None, engine: str, plans_dir: Pa
     else:
         _print_table(result)
         _print_details(result, folders)
-        instances = len(result.policies)
         verdict = "passed" if result.ok else "FAILED"
-        click.echo(f"check {verdict}: {instances} instances, {len(result.failures())} failing finding(s), "
-                   f"{len(result.contracts)} contract breach(es), {len(result.problems)} stack problem(s)",
-                   err=not result.ok)
+        warnings = len(result.contracts) - len(result.blocking_contracts)
+        if result.empty is not None:
+            click.echo(f"check FAILED: {result.empty}", err=True)
+        elif result.nothing_selected is not None and not result.problems:
+            click.echo(f"check passed: {result.nothing_selected}: 0 instances checked", err=True)
+        else:
+            click.echo(f"check {verdict}: {result.checked} instances, {len(result.failures())} failing finding(s) "
+                       f"at or above {result.threshold.name.lower()}, {len(result.blocking_contracts)} contract "
+                       f"error(s), {warnings} contract warning(s), {len(result.problems)} stack problem(s)",
+                       err=not result.ok)
     if not result.ok:
         raise click.exceptions.Exit(1)
 

@@ -16,6 +16,7 @@ from harness.report import (
     render_html,
     render_markdown,
 )
+from harness.report.checkout import read_checkout
 from harness.report.model import write_atomic
 
 _IN = click.Path(dir_okay=False, path_type=Path)
@@ -80,26 +81,39 @@ def html(file: Path, output: Path, title: str) -> None:
 @click.option("--report", "report_path", type=_IN, required=True, help="The (merged) report to judge.")
 @click.option("--baseline", type=_IN, default=None,
               help="The last release's report: failures and findings are split into new and known.")
-@click.option("--threshold", type=click.Choice(SEVERITIES, case_sensitive=False), default="high",
-              show_default=True, help="Failing findings at or above this severity block the release.")
+@click.option("--threshold", type=click.Choice(SEVERITIES, case_sensitive=False), default=None,
+              help="Failing findings at or above this severity block the release (default: the run's own "
+                   "threshold, settings.harness.fail_on, recorded in the report).")
 @click.option("--fail-on-new", is_flag=True,
               help="With --baseline: any new failing finding blocks, whatever its severity.")
 @click.option("--allow-shard", is_flag=True, help="Accept a report of a single shard (normally refused).")
+@click.option("--commit", "release_commit", default=None, metavar="SHA",
+              help="The commit being released (default: HEAD of the current directory's git checkout).")
+@click.option("--allow-commit-mismatch", is_flag=True,
+              help="Accept a report made at another commit, from a dirty tree, or that records no commit.")
+@click.option("--allow-no-policies", is_flag=True,
+              help="Accept a report without the built-in policy and contract results.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.pass_context
-def gate(ctx: click.Context, report_path: Path, baseline: Path | None, threshold: str, fail_on_new: bool,
-         allow_shard: bool, fmt: str) -> None:
-    """The release gate: exit 0 only with no failed test, no expired waiver, no failing finding >= THRESHOLD.
+def gate(ctx: click.Context, report_path: Path, baseline: Path | None, threshold: str | None, fail_on_new: bool,
+         allow_shard: bool, release_commit: str | None, allow_commit_mismatch: bool, allow_no_policies: bool,
+         fmt: str) -> None:
+    """The release gate: exit 0 only with no failed test, no expired waiver, no failing finding >= THRESHOLD,
+    and a sound report: tests and instances ran, policy and contract results are in it, it was made at the
+    commit being released from a clean tree, and its run had no usage error, collection error or interruption.
 
-    Exit 1 when the release is blocked, 2 when a report cannot be read.
+    Exit 1 when the release is blocked (each reason on one line), 2 when a report cannot be read.
     """
     try:
         current = load_report(report_path)
         base = load_report(baseline) if baseline is not None else None
     except HarnessError as exc:
         raise GateInputError(str(exc)) from None
+    if release_commit is None and not allow_commit_mismatch:
+        release_commit = read_checkout(Path.cwd()).commit
     result = evaluate_gate(current, baseline=base, threshold=threshold, fail_on_new=fail_on_new,
-                           allow_shard=allow_shard)
+                           allow_shard=allow_shard, release_commit=release_commit,
+                           allow_commit_mismatch=allow_commit_mismatch, allow_no_policies=allow_no_policies)
     result.report_path = str(report_path)
     result.baseline_path = None if baseline is None else str(baseline)
     if fmt == "json":

@@ -6,12 +6,16 @@
 - every dependency (``settings.depends_on``, ``dependencies.components``, ``!terraform.output``) names a
   component that exists in the referenced stack, and the producer declares the output read;
 - the dependency graph across all stacks has no cycle.
+
+Each finding carries a severity that follows Terraform (``harness.thresholds``): ``error`` blocks (the
+instance is not planned, ``harness check`` fails), ``warning`` is reported only; ``settings.harness.contracts``
+can change either, or switch a check ``off``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +27,7 @@ from harness.errors import HarnessError
 from harness.terraform import ModuleConfig, load_module
 from harness.terraform.expr import EvalError, NotEvaluable, evaluate
 from harness.terraform.types import type_errors
+from harness.thresholds import contract_severity
 
 
 @dataclass(frozen=True, order=True)
@@ -36,12 +41,18 @@ class ContractFinding:
     file: str = ""
     line: int = 0
     tf_location: str = ""
-    severity: str = "high"
+    severity: str = "error"
+
+    @property
+    def blocking(self) -> bool:
+        """An error (what Terraform would reject), not a warning."""
+        return self.severity == "error"
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
         tf = f" [{self.tf_location}]" if self.tf_location else ""
-        return f"{where}: {self.check}: {self.stack}/{self.component}: {self.message}{tf}"
+        level = "" if self.blocking else f" ({self.severity})"
+        return f"{where}: {self.check}{level}: {self.stack}/{self.component}: {self.message}{tf}"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -217,21 +228,33 @@ def dependency_cycles(instances: Iterable[Instance]) -> list[list[str]]:
     return cycles
 
 
+def _with_severity(resolver: Resolver, inst: Instance | None, findings: Iterable[ContractFinding]
+                   ) -> Iterable[ContractFinding]:
+    """The findings with their configured severity; checks set to ``off`` are dropped."""
+    config_settings = resolver.config.get("settings")
+    for finding in findings:
+        level = contract_severity(finding.check, config_settings=config_settings,
+                                  instance_settings=inst.settings if inst is not None else None)
+        if level != "off":
+            yield replace(finding, severity=level)
+
+
 def check_contracts(resolver: Resolver, instances: Iterable[Instance] | None = None) -> list[ContractFinding]:
-    """All contract findings for the given (default: every deployable) instance."""
+    """All contract findings for the given (default: every deployable) instance, errors and warnings."""
     selected = [i for i in (instances if instances is not None else resolver.instances()) if i.deployable]
     findings: list[ContractFinding] = []
     for inst in selected:
         try:
             module = load_module(inst.component_path)
         except HarnessError as exc:
-            findings.append(ContractFinding("contract.component", inst.stack, inst.component, exc.message,
-                                            resolver.config.relative(inst.stack_file_path)))
+            findings.extend(_with_severity(resolver, inst, [ContractFinding(
+                "contract.component", inst.stack, inst.component, exc.message,
+                resolver.config.relative(inst.stack_file_path))]))
             continue
-        findings.extend(_variable_checks(resolver, inst, module))
-        findings.extend(_dependency_checks(resolver, inst))
+        findings.extend(_with_severity(resolver, inst, _variable_checks(resolver, inst, module)))
+        findings.extend(_with_severity(resolver, inst, _dependency_checks(resolver, inst)))
     for cycle in dependency_cycles(resolver.instances()):
         stack, _, component = cycle[0].partition("/")
-        findings.append(ContractFinding("contract.dependency-cycle", stack, component,
-                                        "dependency cycle: " + " -> ".join(cycle)))
+        findings.extend(_with_severity(resolver, None, [ContractFinding(
+            "contract.dependency-cycle", stack, component, "dependency cycle: " + " -> ".join(cycle))]))
     return sorted(set(findings))

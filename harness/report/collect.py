@@ -56,11 +56,14 @@ def classify(report: Any) -> tuple[str, str | None, str | None]:
 
 
 def record_phase(builder: ReportBuilder, report: Any, *, stack: str | None = None,
-                 component: str | None = None) -> str:
-    """Add one phase report to ``builder`` (call it from ``pytest_runtest_logreport``); returns the outcome."""
+                 component: str | None = None, kind: str | None = None) -> str:
+    """Add one phase report to ``builder`` (call it from ``pytest_runtest_logreport``); returns the outcome.
+
+    ``kind``: what a built-in item checked (policies, contracts, validators), None for any other test.
+    """
     outcome, reason, longrepr = classify(report)
     builder.add_test(str(report.nodeid), stack=stack, component=component, outcome=outcome, reason=reason,
-                     duration=float(getattr(report, "duration", 0.0) or 0.0), longrepr=longrepr)
+                     duration=float(getattr(report, "duration", 0.0) or 0.0), longrepr=longrepr, kind=kind)
     return outcome
 
 

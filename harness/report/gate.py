@@ -5,6 +5,13 @@ fails at or above the threshold severity. A baseline does not excuse anything; i
 blocks into *new* (not in the baseline) and *known* (already there), so a release manager sees at
 once what this change broke. ``fail_on_new`` adds a ratchet: any new failing finding blocks, whatever
 its severity. A shard report is refused unless allowed: it holds only part of the run.
+
+The gate also refuses a report that proves nothing, each time with a one-line reason: one in which no
+test ran or no instance was tested; one without policy and contract results (the plugin's built-in
+items; ``allow_no_policies`` accepts it on purpose); one made at another commit than the one released,
+from a dirty work tree, or that does not say its commit (``allow_commit_mismatch``); and one whose run
+had a usage error, collection errors or was interrupted. The threshold is the run's own
+(``settings.harness.fail_on``, recorded in the report) unless the caller gives one.
 """
 
 from __future__ import annotations
@@ -14,12 +21,14 @@ from typing import Any
 
 from harness.report.model import (
     EXPIRED_WAIVER_POLICY,
+    OUTCOMES,
     SEVERITIES,
     Report,
     TestRecord,
     finding_key,
     severity_rank,
 )
+from harness.thresholds import DEFAULT_FAIL_ON
 
 
 @dataclass
@@ -45,6 +54,8 @@ class GateResult:
     summary: dict[str, Any] = field(default_factory=dict)
     report_path: str | None = None
     baseline_path: str | None = None
+    commit: str | None = None
+    release_commit: str | None = None
 
     @property
     def exit_code(self) -> int:
@@ -64,6 +75,8 @@ class GateResult:
             "report": self.report_path,
             "baseline": self.baseline_path,
             "shard": self.shard,
+            "commit": self.commit,
+            "release_commit": self.release_commit,
             "failures": {"new": [t.to_json() for t in self.new_failures],
                          "known": [t.to_json() for t in self.known_failures],
                          "fixed": list(self.fixed_failures)},
@@ -81,7 +94,8 @@ class GateResult:
         head = "PASSED" if self.passed else "FAILED"
         where = f"report {self.report_path}" if self.report_path else "report"
         base = f", baseline {self.baseline_path}" if self.baseline_path else ", no baseline"
-        lines = [f"release gate: {head} ({where}, threshold {self.threshold}{base})"]
+        commit = f", commit {self.commit[:12]}" if self.commit else ""
+        lines = [f"release gate: {head} ({where}{commit}, threshold {self.threshold}{base})"]
         tests = self.summary.get("tests", {})
         if tests:
             lines.append(f"  tests: {tests.get('total', 0)} total, {tests.get('passed', 0)} passed, "
@@ -139,10 +153,63 @@ def _waiver_line(w: dict[str, Any]) -> str:
            f"{w['reason']}"
 
 
-def evaluate_gate(report: Report, *, baseline: Report | None = None, threshold: str = "high",
-                  fail_on_new: bool = False, allow_shard: bool = False) -> GateResult:
-    """Decide whether ``report`` may be released (see the module docstring for the rules)."""
-    threshold = threshold.lower()
+def report_threshold(report: Report) -> str:
+    """The threshold the run used (``run.fail_on``); the strictest when merged shards disagree."""
+    recorded = str(report.run.get("fail_on") or "")
+    named = [part.strip().lower() for part in recorded.split(",") if part.strip().lower() in SEVERITIES]
+    return min(named, key=severity_rank) if named else DEFAULT_FAIL_ON
+
+
+def soundness_reasons(report: Report, *, release_commit: str | None, allow_commit_mismatch: bool = False,
+                      allow_no_policies: bool = False) -> list[str]:
+    """Why ``report`` cannot vouch for a release, whatever it contains (empty when it can)."""
+    reasons: list[str] = []
+    run = report.run
+    if run.get("usage_error"):
+        reasons.append(f"the run ended with a usage error (exit status {run.get('exit_status', 4)}): "
+                       "its tests did not all run")
+    if run.get("interrupted"):
+        reasons.append("the run was interrupted: its tests did not all run")
+    if int(run.get("collection_errors") or 0):
+        reasons.append(f"the run had {run['collection_errors']} collection error(s): some tests were never run")
+    ran = [t for t in report.tests if t.outcome in OUTCOMES and t.outcome != "skipped"]
+    if not report.tests:
+        reasons.append("no test ran (the report holds no test: check --stacks/-k/the selection)")
+    elif not ran:
+        reasons.append(f"no test ran (all {len(report.tests)} test(s) were skipped)")
+    if not report.instances():
+        reasons.append("the report covers no instance (no stack/component was tested)")
+    if not allow_no_policies:
+        for kind, label in (("policies", "policy"), ("contracts", "contract")):
+            if not report.tests_of_kind(kind):
+                reasons.append(f"the report has no {label} results (the plugin's built-in {kind} items did not "
+                               "run; --allow-no-policies accepts that on purpose)")
+    if not allow_commit_mismatch:
+        commit = run.get("commit")
+        if not commit:
+            reasons.append("the report does not record the commit it was made at (--allow-commit-mismatch)")
+        elif release_commit is None:
+            reasons.append("cannot tell which commit is being released: pass --commit SHA "
+                           "(or run in the release checkout)")
+        elif not (str(commit).startswith(release_commit) or release_commit.startswith(str(commit))):
+            reasons.append(f"the report was made at commit {str(commit)[:12]}, not at {release_commit[:12]} "
+                           "being released (--allow-commit-mismatch)")
+        if run.get("dirty"):
+            reasons.append("the report was made from a work tree with uncommitted changes "
+                           "(--allow-commit-mismatch)")
+    return reasons
+
+
+def evaluate_gate(report: Report, *, baseline: Report | None = None, threshold: str | None = None,
+                  fail_on_new: bool = False, allow_shard: bool = False, release_commit: str | None = None,
+                  allow_commit_mismatch: bool = False, allow_no_policies: bool = False,
+                  check_soundness: bool = True) -> GateResult:
+    """Decide whether ``report`` may be released (see the module docstring for the rules).
+
+    ``threshold`` None: the report's own (``report_threshold``). ``check_soundness`` False judges only the
+    contents (failures, findings, waivers), for a caller that has vouched for the run itself.
+    """
+    threshold = (threshold or report_threshold(report)).lower()
     if threshold not in SEVERITIES:
         raise ValueError(f"threshold must be one of {', '.join(SEVERITIES)}, got {threshold!r}")
     bar = severity_rank(threshold)
@@ -156,7 +223,8 @@ def evaluate_gate(report: Report, *, baseline: Report | None = None, threshold: 
         old_findings = {finding_key(f) for f in baseline.findings if f["status"] == "fail"}
 
     result = GateResult(passed=True, threshold=threshold, reasons=[], has_baseline=baseline is not None,
-                        shard=report.shard, summary=report.summary())
+                        shard=report.shard, summary=report.summary(), commit=report.run.get("commit"),
+                        release_commit=release_commit)
     for test in failures:
         (result.known_failures if test.nodeid in old_failures else result.new_failures).append(test)
     for f in failing:
@@ -185,6 +253,10 @@ def evaluate_gate(report: Report, *, baseline: Report | None = None, threshold: 
                 result.fixed_findings.append(f)
 
     reasons = result.reasons
+    if check_soundness:
+        reasons.extend(soundness_reasons(report, release_commit=release_commit,
+                                         allow_commit_mismatch=allow_commit_mismatch,
+                                         allow_no_policies=allow_no_policies))
     if failures:
         known = f" ({len(result.known_failures)} already in the baseline)" if result.known_failures else ""
         reasons.append(f"{len(failures)} failed test(s){known}")

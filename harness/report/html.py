@@ -264,6 +264,9 @@ def render_html(report: Report, *, title: str = "Harness report") -> str:
     env_text = " · ".join(f"{k} {v}" for k, v in (("harness", env.get("harness")), ("python", env.get("python")),
                                                    ("terraform", env.get("terraform")),
                                                    ("shard", report.shard)) if v)
+    commit = report.commit_label()
+    if commit:
+        env_text = f"{commit} · {env_text}" if env_text else commit
     providers = env.get("providers") or {}
     if providers:
         env_text += " · providers " + ", ".join(f"{k} {v}" for k, v in sorted(providers.items()))

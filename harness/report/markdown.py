@@ -64,6 +64,9 @@ def summary_line(report: Report) -> str:
         parts.append("engines: " + ", ".join(f"{md_text(e)} ({n})" for e, n in sorted(engines.items())))
     if report.shard:
         parts.append(f"shard {md_text(report.shard)}")
+    commit = report.commit_label()
+    if commit:
+        parts.append(md_text(commit))
     return " — ".join(parts)
 
 

@@ -36,6 +36,29 @@ def merge_environments(environments: Sequence[Mapping[str, Any]]) -> dict[str, A
     return {k: _merge_value([env.get(k) for env in environments]) for k in keys}
 
 
+def merge_runs(runs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The run facts of a joined report: any shard's usage error, interruption or dirty tree counts for the
+    whole; differing commits (or thresholds) are listed, so the gate sees that the shards disagree."""
+    present = [r for r in runs if r]
+    if not present:
+        return {}
+    out: dict[str, Any] = {}
+    for key in ("commit", "ref", "fail_on"):
+        value = _merge_value([r.get(key) for r in present])
+        if value is not None or any(key in r for r in present):
+            out[key] = value
+    for key in ("dirty", "usage_error", "interrupted"):
+        values = [r[key] for r in present if r.get(key) is not None]
+        if values or any(key in r for r in present):
+            out[key] = any(values) if values else None
+    statuses = [int(r["exit_status"]) for r in present if r.get("exit_status") is not None]
+    if statuses or any("exit_status" in r for r in present):
+        out["exit_status"] = max(statuses) if statuses else None
+    if any("collection_errors" in r for r in present):
+        out["collection_errors"] = sum(int(r.get("collection_errors") or 0) for r in present)
+    return out
+
+
 def missing_shards(shards: Sequence[str | None]) -> list[str]:
     """Shards ``K/N`` absent for each N seen among the inputs (full-run inputs count for nothing)."""
     seen: dict[int, set[int]] = {}
@@ -71,6 +94,7 @@ def merge_reports(reports: Sequence[Report], *, require_complete: bool = True) -
         findings=[findings[k] for k in sorted(findings)],
         waivers=combine_waivers(w for r in reports for w in r.waivers),
         retries=sum(r.retries for r in reports),
+        run=merge_runs([r.run for r in reports]),
     )
 
 

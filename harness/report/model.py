@@ -28,6 +28,10 @@ FORMAT = "atmos-harness-report"
 VERSION = 1
 
 OUTCOMES = ("passed", "failed", "undetermined", "skipped", "error")
+#: What a built-in test item checked (``TestRecord.kind``); the gate wants policy and contract results.
+TEST_KINDS = ("policies", "contracts", "validators")
+#: Facts about the run as a whole (``Report.run``): what was tested and whether the run itself was sound.
+RUN_KEYS = ("commit", "ref", "dirty", "exit_status", "usage_error", "interrupted", "collection_errors", "fail_on")
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 FINDING_STATUSES = ("fail", "undetermined", "waived")
 WAIVER_STATES = ("used", "expired", "stale")
@@ -108,6 +112,7 @@ class TestRecord:
     reason: str | None = None
     duration: float = 0.0
     longrepr: str | None = None
+    kind: str | None = None
 
     @property
     def instance(self) -> str | None:
@@ -125,27 +130,34 @@ class TestRecord:
 
     def to_json(self) -> dict[str, Any]:
         """The JSON form."""
-        return {"nodeid": self.nodeid, "stack": self.stack, "component": self.component, "outcome": self.outcome,
-                "reason": self.reason, "duration": self.duration, "longrepr": self.longrepr}
+        data: dict[str, Any] = {"nodeid": self.nodeid, "stack": self.stack, "component": self.component,
+                                "outcome": self.outcome, "reason": self.reason, "duration": self.duration,
+                                "longrepr": self.longrepr}
+        if self.kind is not None:
+            data["kind"] = self.kind
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> TestRecord:
         """Read the JSON form (already validated)."""
         return cls(nodeid=data["nodeid"], outcome=data["outcome"], stack=data.get("stack"),
                    component=data.get("component"), reason=data.get("reason"),
-                   duration=float(data.get("duration") or 0.0), longrepr=data.get("longrepr"))
+                   duration=float(data.get("duration") or 0.0), longrepr=data.get("longrepr"),
+                   kind=data.get("kind"))
 
 
 def make_test(nodeid: str, *, stack: str | None, component: str | None, outcome: str, reason: str | None = None,
-              duration: float = 0.0, longrepr: str | None = None) -> TestRecord:
+              duration: float = 0.0, longrepr: str | None = None, kind: str | None = None) -> TestRecord:
     """A validated, bounded TestRecord (long reasons and tracebacks are clipped)."""
     if outcome not in OUTCOMES:
         raise ValueError(f"{nodeid}: outcome must be one of {', '.join(OUTCOMES)}, got {outcome!r}")
+    if kind is not None and kind not in TEST_KINDS:
+        raise ValueError(f"{nodeid}: kind must be one of {', '.join(TEST_KINDS)}, got {kind!r}")
     if (stack is None) != (component is None):
         raise ValueError(f"{nodeid}: give both stack and component, or neither")
     return TestRecord(nodeid=str(nodeid), outcome=outcome, stack=stack, component=component,
                       reason=_clip(reason, REASON_MAX), duration=round(max(0.0, float(duration)), 3),
-                      longrepr=_clip(longrepr, LONGREPR_MAX, keep_tail=True))
+                      longrepr=_clip(longrepr, LONGREPR_MAX, keep_tail=True), kind=kind)
 
 
 def _opt_str(value: Any) -> str | None:
@@ -289,6 +301,8 @@ class Report:
     findings: list[dict[str, Any]] = field(default_factory=list)
     waivers: list[dict[str, Any]] = field(default_factory=list)
     retries: int = 0
+    #: RUN_KEYS facts (commit, ref, dirty, exit status, usage error, ...); empty for a report made by hand.
+    run: dict[str, Any] = field(default_factory=dict)
 
     @property
     def engines(self) -> dict[str, str]:
@@ -303,6 +317,20 @@ class Report:
     def sorted_findings(self) -> list[dict[str, Any]]:
         """Findings by stack, component, severity (worst first), policy, address."""
         return sorted(self.findings, key=_finding_sort_key)
+
+    def commit_label(self) -> str | None:
+        """``commit 0123456789ab (main, dirty)``: what the run tested, for the renderings; None when unknown."""
+        commit = self.run.get("commit")
+        if not commit:
+            return None
+        extra = [str(self.run["ref"])] if self.run.get("ref") else []
+        if self.run.get("dirty"):
+            extra.append("dirty")
+        return f"commit {str(commit)[:12]}" + (f" ({', '.join(extra)})" if extra else "")
+
+    def tests_of_kind(self, kind: str) -> list[TestRecord]:
+        """The built-in items of one kind (policies, contracts, validators) that ran."""
+        return [t for t in self.tests if t.kind == kind]
 
     def waivers_with(self, status: str) -> list[dict[str, Any]]:
         """Waivers in one state (used, expired or stale)."""
@@ -378,7 +406,7 @@ class Report:
 
     def to_json(self) -> dict[str, Any]:
         """The deterministic JSON document (sorted everywhere, derived parts recomputed)."""
-        return {
+        data: dict[str, Any] = {
             "format": FORMAT,
             "version": VERSION,
             "created": self.created,
@@ -392,6 +420,9 @@ class Report:
             "durations": self.durations(),
             "retries": self.retries,
         }
+        if self.run:
+            data["run"] = {k: self.run[k] for k in sorted(self.run)}
+        return data
 
     def dumps(self) -> str:
         """The report as JSON text (stable key order, trailing newline)."""
@@ -407,7 +438,8 @@ class Report:
         return cls(created=data["created"], environment=dict(data["environment"]), shard=data.get("shard"),
                    tests=[TestRecord.from_json(t) for t in data["tests"]],
                    findings=[normalize_finding(f) for f in data["findings"]],
-                   waivers=[normalize_waiver(w) for w in data["waivers"]], retries=int(data["retries"]))
+                   waivers=[normalize_waiver(w) for w in data["waivers"]], retries=int(data["retries"]),
+                   run=dict(data.get("run") or {}))
 
 
 def _sorted_environment(env: Mapping[str, Any]) -> dict[str, Any]:
@@ -475,22 +507,31 @@ class ReportBuilder:
             else:
                 env[key] = value
 
+    def set_run(self, **facts: Any) -> None:
+        """Record facts about the run (``RUN_KEYS``: commit, ref, dirty, exit_status, usage_error, ...)."""
+        unknown = sorted(set(facts) - set(RUN_KEYS))
+        if unknown:
+            raise ValueError(f"unknown run fact(s): {', '.join(unknown)} (known: {', '.join(RUN_KEYS)})")
+        self._report.run.update(facts)
+
     def set_engine(self, instance: str, engine: str) -> None:
         """Record which engine planned ``instance`` (``stack/component``)."""
         engines = self._report.environment.setdefault("engines", {})
         engines[str(instance)] = str(engine)
 
     def add_test(self, nodeid: str, *, stack: str | None, component: str | None, outcome: str,
-                 reason: str | None = None, duration: float = 0.0, longrepr: str | None = None) -> None:
+                 reason: str | None = None, duration: float = 0.0, longrepr: str | None = None,
+                 kind: str | None = None) -> None:
         """Record a test outcome; a second record for the same node id keeps the worse outcome, adding durations."""
         record = make_test(nodeid, stack=stack, component=component, outcome=outcome, reason=reason,
-                           duration=duration, longrepr=longrepr)
+                           duration=duration, longrepr=longrepr, kind=kind)
         previous = self._tests.get(record.nodeid)
         if previous is not None:
             worse = previous.worse(record)
             record = TestRecord(nodeid=worse.nodeid, outcome=worse.outcome, stack=worse.stack,
                                 component=worse.component, reason=worse.reason, longrepr=worse.longrepr,
-                                duration=round(previous.duration + record.duration, 3))
+                                duration=round(previous.duration + record.duration, 3),
+                                kind=previous.kind or record.kind)
         self._tests[record.nodeid] = record
 
     def add_findings(self, findings: Iterable[Mapping[str, Any]]) -> None:

@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.report.model import FINDING_STATUSES, FORMAT, INSTANCE_STATUSES, OUTCOMES, SEVERITIES, WAIVER_STATES
+from harness.report.model import (
+    FINDING_STATUSES,
+    FORMAT,
+    INSTANCE_STATUSES,
+    OUTCOMES,
+    SEVERITIES,
+    TEST_KINDS,
+    WAIVER_STATES,
+)
 
 _STR_OR_NULL: dict[str, Any] = {"type": ["string", "null"]}
 _COUNT: dict[str, Any] = {"type": "integer", "minimum": 0}
@@ -26,6 +34,22 @@ _TEST: dict[str, Any] = {
         "reason": _STR_OR_NULL,
         "duration": {"type": "number", "minimum": 0},
         "longrepr": _STR_OR_NULL,
+        "kind": {"enum": [*TEST_KINDS, None]},
+    },
+}
+
+_RUN: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "commit": _STR_OR_NULL,
+        "ref": _STR_OR_NULL,
+        "dirty": {"type": ["boolean", "null"]},
+        "exit_status": {"type": ["integer", "null"]},
+        "usage_error": {"type": "boolean"},
+        "interrupted": {"type": "boolean"},
+        "collection_errors": _COUNT,
+        "fail_on": _STR_OR_NULL,
     },
 }
 
@@ -136,5 +160,6 @@ REPORT_SCHEMA: dict[str, Any] = {
             },
         },
         "retries": _COUNT,
+        "run": _RUN,
     },
 }

@@ -4,13 +4,12 @@ Without ``--live`` the environment is the emulator (embedded moto unless ``HARNE
 another), seeded here from the stack config, compliant and with deliberate drifts. With ``--live``
 (``--allow-account ID``, repeatable, or ``settings.harness.live.allowed_accounts``) the same compliant
 tests read real accounts, read-only, and seed nothing; ``--outputs-dir DIR`` gives recorded outputs.
-Run the live suite as ``pytest tests/e2e --live --allow-account 111111111111`` (these options are
-defined here, so they need tests/e2e on the command line).
+Run the live suite as ``pytest tests/e2e --live --allow-account 111111111111`` (the options are the
+harness plugin's).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -35,21 +34,6 @@ MOTO_GAPS = {
     "budgets": {"budgets.subscribers", "budgets.anomaly_monitor", "budgets.anomaly_subscription"},
     "securityhub": {"securityhub.standards", "securityhub.finding_aggregator"},
 }
-
-
-def _add(group: pytest.OptionGroup, *names: str, **kwargs: Any) -> None:
-    with contextlib.suppress(ValueError):  # already registered (e.g. by the harness plugin): use that one
-        group.addoption(*names, **kwargs)
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("harness-e2e", "post-deploy validation (tests/e2e)")
-    _add(group, "--live", dest="harness_live", action="store_true", default=False,
-         help="Validate real AWS accounts, read-only (needs --allow-account or settings.harness.live).")
-    _add(group, "--allow-account", dest="harness_allow_accounts", action="append", default=[], metavar="ID",
-         help="Account id --live may read; repeatable.")
-    _add(group, "--outputs-dir", dest="harness_outputs_dir", default=None, metavar="DIR",
-         help="Recorded outputs for validation: DIR/<stack>/<component>.json.")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -30,6 +30,7 @@ output "vpc_id" { value = aws_vpc.this.id }
 def _stack(stage: str, cidr: str, azs: str) -> str:
     return f"""\
 vars: {{tenant: plat, environment: ue1, stage: {stage}}}
+settings: {{harness: {{policies: {{disabled: [network.vpc-flow-logs]}}}}}}
 components:
   terraform:
     vpc:
@@ -85,13 +86,13 @@ def test_tests_run_per_stack_with_stack_ids_and_undetermined_skips(write_repo: W
     assert "test_vpc.py::test_vpc_id_known[plat-ue1-prod] SKIPPED" in out
     assert "aws_vpc.this.id: undetermined: known after apply" in out
     assert "2 undetermined (skipped)" in out
-    assert "5 passed, 2 skipped" in out
+    assert "9 passed, 2 skipped" in out
 
 
 def test_strict_unknowns_turns_undetermined_into_failures(write_repo: WriteRepo) -> None:
     result = _pytest(_repo(write_repo), "--strict-unknowns")
     assert result.returncode == 1
-    assert "2 failed, 5 passed" in result.stdout
+    assert "2 failed, 9 passed" in result.stdout
     assert "2 undetermined (failed (--strict-unknowns))" in result.stdout
 
 
@@ -118,7 +119,7 @@ def test_every_xdist_mode_gives_the_serial_outcomes(write_repo: WriteRepo) -> No
     for dist in ("worksteal", "load", "loadgroup"):
         result = _pytest(repo, "-n", "2", "--dist", dist)
         assert result.returncode == 0, result.stdout[-2000:]
-        assert "5 passed, 2 skipped" in result.stdout, (dist, result.stdout[-2000:])
+        assert "9 passed, 2 skipped" in result.stdout, (dist, result.stdout[-2000:])
 
 
 def test_the_repository_is_found_when_the_rootdir_is_above_it(write_repo: WriteRepo, tmp_path: Path) -> None:
@@ -131,13 +132,13 @@ def test_the_repository_is_found_when_the_rootdir_is_above_it(write_repo: WriteR
                             cwd=repo, capture_output=True, text=True, timeout=300, check=False)
     assert f"rootdir: {tmp_path.parent}\n" in result.stdout
     assert f"base={repo} " in result.stdout
-    assert "5 passed, 2 skipped" in result.stdout, result.stdout[-2000:]
+    assert "9 passed, 2 skipped" in result.stdout, result.stdout[-2000:]
 
 
 def test_tests_of_one_instance_move_together_for_xdist() -> None:
     from types import SimpleNamespace
 
-    from harness.pytest_plugin import _instances_together, _plan_groups
+    from harness.pytest_plugin.selection import instances_together, plan_groups_for
 
     def item(name: str, instance: str | None) -> Any:
         params = {"harness_instance_id": instance} if instance else {}
@@ -145,14 +146,14 @@ def test_tests_of_one_instance_move_together_for_xdist() -> None:
 
     items = [item("a[dev]", "dev/vpc"), item("a[prod]", "prod/vpc"), item("org", None), item("b[dev]", "dev/vpc"),
              item("b[prod]", "prod/vpc"), item("c[qa]", "qa/vpc")]
-    assert [i.nodeid for i in _instances_together(items)] == ["a[dev]", "b[dev]", "a[prod]", "b[prod]", "org",
+    assert [i.nodeid for i in instances_together(items)] == ["a[dev]", "b[dev]", "a[prod]", "b[prod]", "org",
                                                               "c[qa]"]
     keys = [f"s{n}/vpc" for n in range(20)]
     serial = SimpleNamespace(getoption=lambda *a, **k: None)
-    assert set(_plan_groups(serial, keys).values()) == {"all"}  # type: ignore[arg-type]
+    assert set(plan_groups_for(serial, keys).values()) == {"all"}  # type: ignore[arg-type]
     worker = SimpleNamespace(workerinput={"workercount": 2, "harness_dist": "worksteal"}, option=SimpleNamespace(),
                              getoption=lambda *a, **k: None)
-    groups = _plan_groups(worker, keys)  # type: ignore[arg-type]
+    groups = plan_groups_for(worker, keys)  # type: ignore[arg-type]
     assert groups["s0/vpc"] == groups["s7/vpc"] != groups["s8/vpc"]  # runs of consecutive instances
 
 

@@ -27,6 +27,7 @@ class T:
     reason: str | None = None
     duration: float = 0.1
     longrepr: str | None = None
+    kind: str | None = None
 
     @property
     def nodeid(self) -> str:
@@ -62,6 +63,7 @@ class Run:
     engines: dict[str, str] = field(default_factory=dict)
     retries: int = 0
     shard: str | None = None
+    run: dict[str, Any] = field(default_factory=dict)
 
     def report(self) -> Report:
         builder = ReportBuilder(shard=self.shard, created=CREATED)
@@ -70,10 +72,11 @@ class Run:
             builder.set_engine(ident, engine)
         for t in self.tests:
             builder.add_test(t.nodeid, stack=t.stack, component=t.component, outcome=t.outcome, reason=t.reason,
-                             duration=t.duration, longrepr=t.longrepr)
+                             duration=t.duration, longrepr=t.longrepr, kind=t.kind)
         builder.add_findings(self.findings)
         builder.add_waivers(self.waivers)
         builder.add_retries(self.retries)
+        builder.set_run(**self.run)
         return builder.build()
 
     def write(self, path: Path) -> Path:

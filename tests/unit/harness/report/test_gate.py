@@ -12,11 +12,17 @@ from harness.report import evaluate_gate
 from .conftest import Run, T, finding, waiver
 from .test_merge import cli
 
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+SOUND_RUN = {"commit": COMMIT, "ref": "main", "dirty": False, "exit_status": 0, "usage_error": False,
+             "interrupted": False, "collection_errors": 0, "fail_on": "high"}
 CLEAN = Run(
     tests=[T("test_a", "plat-ue1-prod", "vpc"), T("test_b", "plat-ue1-prod", "vpc", outcome="undetermined",
-                                                  reason="aws_vpc.this.id: undetermined: known after apply")],
+                                                  reason="aws_vpc.this.id: undetermined: known after apply"),
+           T("policies", "plat-ue1-prod", "vpc", kind="policies"),
+           T("contracts", "plat-ue1-prod", "vpc", kind="contracts")],
     findings=[finding("s3.encryption", "critical", "plat-ue1-prod", "vpc", "aws_s3_bucket.x", outcome="waived")],
     waivers=[waiver("used", "plat-ue1-prod", 0)],
+    run=SOUND_RUN,
 )
 OLD_HIGH = finding("network.flow-logs", "high", "plat-ue1-prod", "vpc", "aws_vpc.this", message="no flow logs")
 NEW_HIGH = finding("network.no-public-ingress", "high", "plat-ue1-dev", "sg", "aws_security_group_rule.ssh",
@@ -27,7 +33,8 @@ OLD_MEDIUM = finding("tags.required", "medium", "plat-ue1-prod", "vpc", "aws_vpc
 def gate_cli(tmp_path: Path, current: Run, baseline: Run | None = None, *args: str) -> int:
     report = current.write(tmp_path / "report.json")
     extra = ["--baseline", str(baseline.write(tmp_path / "baseline.json"))] if baseline is not None else []
-    return cli("gate", "--report", str(report), *extra, *args)
+    commit = [] if "--allow-commit-mismatch" in args or "--commit" in args else ["--commit", COMMIT]
+    return cli("gate", "--report", str(report), *extra, *commit, *args)
 
 
 def test_passes_on_a_clean_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -55,7 +62,7 @@ def test_fails_on_an_expired_waiver(tmp_path: Path, capsys: pytest.CaptureFixtur
 def test_an_expired_waiver_finding_blocks_whatever_its_severity(tmp_path: Path) -> None:
     report = CLEAN.but(findings=[finding("waiver.expired", "low", "plat-ue1-prod", "vpc", "aws_s3_bucket.x")],
                        waivers=[])
-    result = evaluate_gate(report.report(), threshold="critical")
+    result = evaluate_gate(report.report(), threshold="critical", release_commit=COMMIT)
     assert not result.passed and result.reasons == ["1 expired waiver(s)"]
 
 
@@ -124,3 +131,69 @@ def test_an_unreadable_report_exits_2_naming_the_file(tmp_path: Path, capsys: py
     bad.write_text("[]")
     assert cli("gate", "--report", str(bad)) == 2
     assert "broken.json: not a harness report" in capsys.readouterr().err
+
+
+# -- a report that proves nothing is refused, each time with one line saying why -------------------------
+
+def _reasons(tmp_path: Path, capsys: pytest.CaptureFixture[str], run: Run, *args: str) -> list[str]:
+    code = gate_cli(tmp_path, run, None, "--format", "json", *args)
+    data = json.loads(capsys.readouterr().out)
+    assert (code == 0) == data["passed"]
+    return list(data["reasons"])
+
+
+def test_a_full_green_report_passes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _reasons(tmp_path, capsys, CLEAN) == []
+
+
+def test_an_empty_report_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    reasons = _reasons(tmp_path, capsys, Run(run=SOUND_RUN))
+    assert "no test ran (the report holds no test: check --stacks/-k/the selection)" in reasons
+    assert "the report covers no instance (no stack/component was tested)" in reasons
+    skipped = Run(tests=[T("test_a", None, None, outcome="skipped")], run=SOUND_RUN)
+    assert "no test ran (all 1 test(s) were skipped)" in _reasons(tmp_path, capsys, skipped)
+
+
+def test_a_report_without_policy_and_contract_results_is_refused_unless_allowed(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bare = CLEAN.but(tests=[t for t in CLEAN.tests if t.kind is None])
+    reasons = _reasons(tmp_path, capsys, bare)
+    assert len(reasons) == 2
+    assert reasons[0].startswith("the report has no policy results (the plugin's built-in policies items")
+    assert reasons[1].startswith("the report has no contract results")
+    assert _reasons(tmp_path, capsys, bare, "--allow-no-policies") == []
+
+
+def test_a_report_from_another_commit_is_refused_unless_allowed(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    reasons = _reasons(tmp_path, capsys, CLEAN, "--commit", "fedcba9876543210")
+    assert reasons == [f"the report was made at commit {COMMIT[:12]}, not at fedcba987654 being released "
+                       "(--allow-commit-mismatch)"]
+    assert _reasons(tmp_path, capsys, CLEAN, "--commit", COMMIT[:10]) == []  # a short SHA of the same commit
+    assert _reasons(tmp_path, capsys, CLEAN, "--commit", "fedcba9876543210", "--allow-commit-mismatch") == []
+    dirty = CLEAN.but(run={**SOUND_RUN, "dirty": True})
+    assert _reasons(tmp_path, capsys, dirty) == [
+        "the report was made from a work tree with uncommitted changes (--allow-commit-mismatch)"]
+    unknown = CLEAN.but(run={k: v for k, v in SOUND_RUN.items() if k != "commit"})
+    assert _reasons(tmp_path, capsys, unknown) == [
+        "the report does not record the commit it was made at (--allow-commit-mismatch)"]
+
+
+def test_a_report_of_a_run_with_a_usage_error_or_interruption_is_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    usage = CLEAN.but(run={**SOUND_RUN, "usage_error": True, "exit_status": 4})
+    assert _reasons(tmp_path, capsys, usage) == [
+        "the run ended with a usage error (exit status 4): its tests did not all run"]
+    interrupted = CLEAN.but(run={**SOUND_RUN, "interrupted": True, "exit_status": 2, "collection_errors": 1})
+    assert _reasons(tmp_path, capsys, interrupted) == [
+        "the run was interrupted: its tests did not all run",
+        "the run had 1 collection error(s): some tests were never run"]
+
+
+def test_the_threshold_is_the_runs_own_unless_given(tmp_path: Path) -> None:
+    medium = CLEAN.but(findings=[OLD_MEDIUM])
+    assert gate_cli(tmp_path, medium) == 0  # the run's fail_on is high
+    assert gate_cli(tmp_path, medium.but(run={**SOUND_RUN, "fail_on": "medium"})) == 1
+    assert gate_cli(tmp_path, medium.but(run={**SOUND_RUN, "fail_on": "medium"}), None, "--threshold", "high") == 0
+    no_threshold = {k: v for k, v in SOUND_RUN.items() if k != "fail_on"}
+    assert gate_cli(tmp_path, medium.but(run=no_threshold)) == 1  # default: every unwaived finding blocks

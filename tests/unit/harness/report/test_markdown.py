@@ -81,3 +81,12 @@ def test_markdown_cli_writes_a_file(run: Run, tmp_path: Path, capsys: pytest.Cap
     assert (tmp_path / "summary.md").read_text() == render_markdown(run.report())
     assert cli("report", "markdown", str(path), "--title", "PR #12") == 0
     assert capsys.readouterr().out.startswith("## PR \\#12: ❌")
+
+
+def test_the_commit_the_run_tested_is_shown(run: Run) -> None:
+    from harness.report import render_html
+
+    tested = run.but(run={"commit": "0123456789abcdef0123", "ref": "release/1.2", "dirty": True})
+    assert r"commit 0123456789ab \(release/1.2, dirty\)" in render_markdown(tested.report())
+    assert "commit 0123456789ab (release/1.2, dirty)" in render_html(tested.report())
+    assert "commit " not in render_markdown(run.report()).split("\n\n", 2)[1]

@@ -93,3 +93,18 @@ def test_missing_shards_per_shard_count() -> None:
     assert missing_shards(["1/4", "2/4", "4/4", None]) == ["3/4"]
     assert missing_shards(["1/2", "2/2", "1/3", "2/3", "3/3"]) == []
     assert missing_shards([None]) == []
+
+
+def test_merged_run_facts_keep_every_shards_trouble(run: Run) -> None:
+    from harness.report import merge_reports
+
+    one, two = shards_of(run)
+    sound = {"commit": "abc", "ref": "main", "dirty": False, "exit_status": 0, "usage_error": False,
+             "interrupted": False, "collection_errors": 0, "fail_on": "high"}
+    merged = merge_reports([one.but(run=sound).report(),
+                            two.but(run={**sound, "exit_status": 4, "usage_error": True, "fail_on": "medium",
+                                         "collection_errors": 2}).report()])
+    assert merged.run == {"commit": "abc", "ref": "main", "dirty": False, "exit_status": 4, "usage_error": True,
+                          "interrupted": False, "collection_errors": 2, "fail_on": "high, medium"}
+    other = merge_reports([one.but(run=sound).report(), two.but(run={**sound, "commit": "def"}).report()])
+    assert other.run["commit"] == "abc, def"  # the gate refuses it: no single commit matches

@@ -1,0 +1,61 @@
+"""Test outcomes the harness shapes: undetermined checks (skipped, or failed with --strict-unknowns) and
+the harness section of a failure (resource addresses, ``.tf`` locations, the stack manifest)."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import pytest
+
+from harness.errors import HarnessError
+from harness.plan import Resource, Undetermined
+from harness.pytest_plugin.state import CALL_PROPERTIES_KEY, harness_session
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if call.when == "call":
+        extra: list[tuple[str, Any]] = item.stash.get(CALL_PROPERTIES_KEY, [])
+        report.user_properties.extend(extra)
+    if call.excinfo is not None and call.excinfo.errisinstance(Undetermined):
+        message = str(call.excinfo.value)
+        if not item.config.getoption("harness_strict_unknowns"):
+            report.outcome = "skipped"
+            report.longrepr = (str(item.path), item.location[1] or 0, message)
+        # the summary is written where reports arrive (the controller under xdist)
+        report.user_properties.append(("harness_undetermined", f"{item.nodeid}: {message}"))
+    funcargs: dict[str, Any] = getattr(item, "funcargs", {})
+    if report.failed and call.when == "call" and "harness_instance_id" in funcargs:
+        session = harness_session(item.config)
+        instance_id = str(funcargs["harness_instance_id"])
+        try:
+            folder = session.resolver.config.relative(session.instance(instance_id).component_path)
+        except HarnessError:
+            folder = ""
+        lines = resources_in_failure(call, folder)
+        try:
+            lines.append(session.describe_for_failure(instance_id))
+        except HarnessError as exc:
+            lines.append(f"(no instance context: {exc})")
+        report.sections.append(("harness", "\n".join(lines)))
+    return report
+
+
+def resources_in_failure(call: pytest.CallInfo[None], folder: str) -> list[str]:
+    """Addresses and ``.tf`` locations of the plan resources the failing test was looking at."""
+    if call.excinfo is None:
+        return []
+    found: dict[str, str] = {}
+    for entry in call.excinfo.traceback:
+        for value in entry.frame.f_locals.values():
+            candidates = value if isinstance(value, (list, tuple)) else [value]
+            for candidate in candidates[:50]:
+                if isinstance(candidate, Resource):
+                    source = str(candidate.source or "")
+                    where = f"{folder}/{source}" if source and folder else source
+                    found.setdefault(candidate.address, where)
+    return [f"resource {address}" + (f" ({source})" if source else "") for address, source in sorted(found.items())]
