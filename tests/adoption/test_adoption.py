@@ -263,7 +263,10 @@ def test_adopting_the_harness_in_a_new_repository(venv: Path, tmp_path: Path) ->
 
     unit = nox("-s", "unit")
     assert unit.returncode == 0, unit.stdout[-4000:] + unit.stderr[-4000:]
-    assert "4 passed" in unit.stdout + unit.stderr  # two components x two stacks
+    # two components x two stacks: the starter test, and the plugin's built-in policy and contract items
+    assert "12 passed" in unit.stdout, unit.stdout[-3000:]
+    kinds = json.loads((repo / "artifacts/harness-report.json").read_text())
+    assert "policies[web-prod/edge-sg]" in json.dumps(kinds)
     check = nox("-s", "check")
     assert check.returncode == 0, check.stdout[-4000:] + check.stderr[-4000:]
     assert "4 instances" in check.stdout + check.stderr
