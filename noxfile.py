@@ -28,7 +28,7 @@ nox.options.error_on_missing_interpreters = False
 PYTHON = os.environ.get("HARNESS_NOX_PYTHON") or None
 XDIST = ["-n", os.environ["HARNESS_WORKERS"], "--dist", "worksteal"]
 
-register(unit=("tests/unit/components", "tests/unit/stacks", "tests/unit/policies"), python=PYTHON)
+register(unit=("tests/unit/components", "tests/unit/stacks"), python=PYTHON)
 
 
 @nox.session(python=PYTHON)
