@@ -24,7 +24,8 @@ from harness.cli.verify import verify
 def cli() -> None:
     """Test harness for an Atmos-managed, multi-account AWS Terraform repository.
 
-    Every command finds atmos.yaml upward from the current directory, or in --base-path DIR.
+    The commands that read stacks find atmos.yaml upward from the current directory, or in
+    --base-path DIR; `report`, `gate` and `cleanup` read files only; `init DIR` sets up a repository.
     Output of the describe commands is Atmos-compatible JSON or YAML, so it can be diffed against
     `atmos describe ...`.
     """
