@@ -3,14 +3,14 @@
 As pytest-mypy or pytest-ruff add their items, the plugin adds, to any run that collects a directory
 of an Atmos repository, one item per selected instance and kind, under the repository's atmos.yaml:
 ``atmos.yaml::policies[plat-ue1-prod/vpc]``. A repository needs no test file to be checked and gated.
-They are made in ``pytest_collection_modifyitems`` before ``-k``/``-m``, ``--affected-since`` and
-``--shard`` deselect, from the sorted instance list, so every xdist worker collects the same items.
+They are collected with the session's own collection, from the sorted instance list, so ``-k``/``-m``,
+``--affected-since`` and ``--shard`` select them like any test and every xdist worker collects the same items.
 Each carries its kind into the report (``TestRecord.kind``), where the gate looks for them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -204,21 +204,23 @@ def collects_a_directory(config: pytest.Config) -> bool:
     return False
 
 
-def builtin_items(session: pytest.Session) -> list[pytest.Item]:
-    """The built-in items this run gets (none without a repository, kinds, or a collected directory)."""
+def builtin_collector(session: pytest.Session) -> HarnessChecks | None:
+    """The parent of this run's built-in items (None without a repository, kinds, or a collected directory)."""
     config = session.config
     if not builtin_kinds(config) or not collects_a_directory(config) or not repository_found(config):
-        return []
-    harness = harness_session(config)
-    cfg = harness.resolver.config
-    path = cfg.config_file or cfg.base_path / "atmos.yaml"
-    parent = HarnessChecks.from_parent(session, path=Path(path))
-    return list(parent.collect())
+        return None
+    cfg = harness_session(config).resolver.config
+    return HarnessChecks.from_parent(session, path=Path(cfg.config_file or cfg.base_path / "atmos.yaml"))
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Add the built-in items before -k/-m, --affected-since and --shard see the collection."""
-    extra = builtin_items(session)
-    items.extend(extra)
-    session.testscollected += len(extra)  # the "collected N items" line counts them
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Generator[None, pytest.CollectReport,
+                                                                          pytest.CollectReport]:
+    """The built-in items join the session's collection, next to the folders and files on the command line,
+    so pytest collects, counts and deselects them (-k/-m, --affected-since, --shard) like any test."""
+    report = yield
+    if isinstance(collector, pytest.Session) and report.passed:
+        checks = builtin_collector(collector)
+        if checks is not None:
+            report.result.append(checks)
+    return report
