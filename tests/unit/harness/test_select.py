@@ -118,7 +118,8 @@ def test_pytest_runs_only_affected_instances(git_example: Path) -> None:
          "--affected-since", "main", "--harness-cache", "off", "-q", "-p", "no:cacheprovider"],
         cwd=REPO, capture_output=True, text=True, timeout=600, check=False)
     assert "core-ue1-security/guardduty: stack.vars, manifest stacks/catalog/guardduty.yaml" in proc.stdout
-    assert "2 passed, 149 deselected" in proc.stdout, proc.stdout[-2000:]
+    # the instance's two component tests and its built-in policy and contract items
+    assert "4 passed, 207 deselected" in proc.stdout, proc.stdout[-2000:]
 
 
 def test_shards_are_deterministic_disjoint_and_balanced() -> None:
