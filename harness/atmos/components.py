@@ -7,9 +7,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.atmos import notices
 from harness.atmos.config import AtmosConfig
+from harness.atmos.locate import chain_text, where_set
 from harness.atmos.manifest import Manifest
 from harness.atmos.merge import STRATEGIES, check_strategy, deep_merge, merge_two
+from harness.atmos.yamlio import line_of, load_file
 from harness.errors import ConfigError
 
 #: Sections a base component contributes by deep merge.
@@ -87,18 +90,43 @@ class Globals:
     name: Any
 
 
+def _has_unknown_metadata(value: Any) -> bool:
+    return isinstance(value, dict) and any(k not in GLOBAL_METADATA_KEYS for k in value)
+
+
+def _stack_metadata(manifest: Manifest, config: AtmosConfig, metadata: dict[str, Any]) -> dict[str, Any]:
+    """The stack-level ``metadata`` the targeted Atmos uses: the allow-list (1.225+), or nothing before."""
+    rule = "stack-metadata-allow-list"
+    target = config.atmos_target
+    unknown = sorted(set(metadata) - set(GLOBAL_METADATA_KEYS))
+    if target.applies(rule):
+        if unknown:
+            file, _ = where_set(manifest, ("metadata",), _has_unknown_metadata)
+            own = load_file(file).get("metadata") if file.is_file() else None
+            first = next((k for k in (own or {}) if k not in GLOBAL_METADATA_KEYS), unknown[0])
+            raise ConfigError(
+                f"stack-level 'metadata' may only hold {', '.join(GLOBAL_METADATA_KEYS)}; found "
+                f"{', '.join(unknown)}{chain_text(manifest, file, config)} {target.hint(rule)}",
+                file=file, line=line_of(file, ("metadata", first)),
+            )
+        return metadata
+    if unknown:
+        file, _ = where_set(manifest, ("metadata",), _has_unknown_metadata)
+        own = load_file(file).get("metadata") if file.is_file() else None
+        first = next((k for k in (own or {}) if k not in GLOBAL_METADATA_KEYS), unknown[0])
+        notices.warn(f"stack-level 'metadata' holds {', '.join(unknown)}{chain_text(manifest, file, config)}: "
+                     f"{target.ignored(rule)}", file=config.relative(file), line=line_of(file, ("metadata", first)))
+    return {}
+
+
 def globals_of(manifest: Manifest, config: AtmosConfig) -> Globals:
     data = manifest.config
     f = manifest.path
     tf = _map(data.get("terraform"), "terraform", f)
     strategy = config.list_merge_strategy
     top_metadata = _map(data.get("metadata"), "metadata", f)
-    unknown = sorted(set(top_metadata) - set(GLOBAL_METADATA_KEYS))
-    if unknown:
-        raise ConfigError(
-            f"stack-level 'metadata' may only hold {', '.join(GLOBAL_METADATA_KEYS)}; found {', '.join(unknown)}",
-            file=f,
-        )
+    if top_metadata:
+        top_metadata = _stack_metadata(manifest, config, top_metadata)
     for key in ("vars", "settings", "env", "hooks", "generate", "auth", "dependencies", "overrides"):
         if key in data and not isinstance(data[key], dict):
             raise ConfigError(f"stack section '{key}' must be a map, got {type(data[key]).__name__}", file=f)

@@ -110,6 +110,7 @@ class Resolver:
         self._entries: list[Entry] | None = None
         self._index: dict[str, dict[str, Entry]] | None = None
         self._described: dict[tuple[str, str], dict[str, Any]] = {}
+        self._described_view: dict[tuple[str, str], dict[str, Any]] = {}
         #: Per built section, the top-level keys that may hold YAML function calls (None: any of them).
         self._function_keys: dict[tuple[str, str], AbstractSet[str] | None] = {}
         self._instances: dict[tuple[str, str], Instance] = {}
@@ -209,9 +210,11 @@ class Resolver:
             relative = self._relative_paths[path] = self.config.relative(path)
         return f" (component '{entry.component}' in stack '{stack}', {relative})"
 
-    def _build(self, entry: Entry, stack: str) -> dict[str, Any]:
+    def _build(self, entry: Entry, stack: str, *, stacks_view: bool = False) -> dict[str, Any]:
+        """The described section; ``stacks_view``: as ``describe stacks`` shows it (its workspace quirk)."""
         key = (stack, entry.component)
-        cached = self._described.get(key)
+        cache = self._described_view if stacks_view else self._described
+        cached = cache.get(key)
         if cached is not None and cached.get("atmos_stack_file") == entry.manifest.key:
             return cached
         section: dict[str, Any] = {
@@ -224,6 +227,13 @@ class Resolver:
             **entry.processed,
         }
         section["workspace"] = terraform_workspace(self.config, entry, stack, section)
+        if stacks_view:
+            view_workspace = terraform_workspace(self.config, entry, stack, section, stacks_view=True)
+            if view_workspace == section["workspace"]:
+                built = self._build(entry, stack)
+                cache[key] = built
+                return built
+            section["workspace"] = view_workspace
         templates, functions = self._dynamic_keys(entry, section)  # None: every key
         if not (self.process_templates and self.config.templates_enabled):
             templates = frozenset()
@@ -260,7 +270,7 @@ class Resolver:
             "component_path": self._relative_component_path(entry),
             "component_type": "terraform",
         }
-        self._described[key] = section
+        cache[key] = section
         return section
 
     def _dynamic_keys(
@@ -335,7 +345,7 @@ class Resolver:
             described = out.get(stack)
             if described is None:
                 described = out[stack] = {"components": {"terraform": {}}}
-            described["components"]["terraform"][entry.component] = self._build(entry, stack)
+            described["components"]["terraform"][entry.component] = self._build(entry, stack, stacks_view=True)
         if include_empty:
             for path in self.stack_files():
                 key = file_key(path, self.config.stacks_base_path)
