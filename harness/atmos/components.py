@@ -9,7 +9,7 @@ from typing import Any
 
 from harness.atmos import notices
 from harness.atmos.config import AtmosConfig
-from harness.atmos.locate import chain_text, where_set
+from harness.atmos.locate import chain_text, located_error, where_set
 from harness.atmos.manifest import Manifest
 from harness.atmos.merge import STRATEGIES, check_strategy, deep_merge, merge_two
 from harness.atmos.yamlio import line_of, load_file
@@ -129,9 +129,11 @@ def globals_of(manifest: Manifest, config: AtmosConfig) -> Globals:
         top_metadata = _stack_metadata(manifest, config, top_metadata)
     for key in ("vars", "settings", "env", "hooks", "generate", "auth", "dependencies", "overrides"):
         if key in data and not isinstance(data[key], dict):
-            raise ConfigError(f"stack section '{key}' must be a map, got {type(data[key]).__name__}", file=f)
+            raise located_error(f"stack section '{key}' must be a map, got {type(data[key]).__name__}",
+                                manifest, config, (key,), lambda v: not isinstance(v, dict))
         if key in tf and not isinstance(tf[key], dict):
-            raise ConfigError(f"'terraform.{key}' must be a map, got {type(tf[key]).__name__}", file=f)
+            raise located_error(f"'terraform.{key}' must be a map, got {type(tf[key]).__name__}",
+                                manifest, config, ("terraform", key), lambda v: not isinstance(v, dict))
 
     def both(key: str) -> dict[str, Any]:
         return deep_merge([data.get(key), tf.get(key)], strategy)
@@ -161,9 +163,8 @@ class ComponentProcessor:
         self.raw = _map(components.get("terraform"), "components.terraform", manifest.path)
         for name, section in self.raw.items():
             if section is not None and not isinstance(section, dict):
-                raise ConfigError(
-                    f"component '{name}' must be a map, got {type(section).__name__}", file=manifest.path
-                )
+                raise located_error(f"component '{name}' must be a map, got {type(section).__name__}", manifest,
+                                    config, ("components", "terraform", name), lambda v: not isinstance(v, dict))
 
         # per-manifest values every process() call reads
         g = self.globals
@@ -186,6 +187,10 @@ class ComponentProcessor:
 
     def names(self) -> list[str]:
         return list(self.raw)
+
+    def _error(self, message: str, keys: tuple[str, ...]) -> ConfigError:
+        """An error at the file and line (of the manifest's import graph) that hold ``keys``."""
+        return located_error(message, self.manifest, self.config, keys)
 
     def _section(self, name: str) -> dict[str, Any]:
         return self.raw.get(name) or {}
@@ -215,10 +220,10 @@ class ComponentProcessor:
         if base not in self.raw:
             if legacy and (self.config.components_base_path / base).is_dir():
                 return
-            raise ConfigError(
+            raise self._error(
                 f"component '{target}' inherits from '{base}', which is not defined in this stack "
                 f"(stack manifest '{self.manifest.key}' and its imports)",
-                file=self.manifest.path,
+                ("components", "terraform", target, "component" if legacy else "metadata"),
             )
         section = self._section(base)
         nested = path | {(target, base)}
@@ -238,10 +243,8 @@ class ComponentProcessor:
                 if value is None:
                     continue
                 if not isinstance(value, dict):
-                    raise ConfigError(
-                        f"component '{base}': '{key}' must be a map, got {type(value).__name__}",
-                        file=self.manifest.path,
-                    )
+                    raise self._error(f"component '{base}': '{key}' must be a map, got {type(value).__name__}",
+                                      ("components", "terraform", base, key))
                 acc.maps[key] = deep_merge([acc.maps.get(key), value], base_strategy)
             for key in BASE_SCALARS:
                 value = section.get(key)
@@ -307,9 +310,8 @@ class ComponentProcessor:
                 for key in (*BASE_MAP_SECTIONS, "overrides", "metadata"):  # the first in the documented order
                     value = section.get(key)
                     if value is not None and not isinstance(value, dict):
-                        raise ConfigError(
-                            f"component '{name}': '{key}' must be a map, got {type(value).__name__}", file=file
-                        )
+                        raise self._error(f"component '{name}': '{key}' must be a map, got {type(value).__name__}",
+                                          ("components", "terraform", name, key))
 
         maps = acc.maps
         result: dict[str, Any] = {}
@@ -359,10 +361,10 @@ class ComponentProcessor:
         backend: dict[str, Any] = {}
         if backend_type:
             if backend_all and backend_type not in backend_all:
-                raise ConfigError(
+                raise self._error(
                     f"component '{name}': backend type mismatch: backend_type is '{backend_type}' but the "
                     f"backend section configures {', '.join(sorted(backend_all))}",
-                    file=file,
+                    ("components", "terraform", name, "backend_type"),
                 )
             inner = backend_all.get(backend_type)
             if inner is not None and not isinstance(inner, dict):

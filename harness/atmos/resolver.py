@@ -21,7 +21,7 @@ from harness.atmos.discovery import file_key, stack_files
 from harness.atmos.functions import FunctionContext, TerraformRef, collect_refs, evaluate_tree
 from harness.atmos.instance import Dependency, Instance
 from harness.atmos.manifest import Manifest, ManifestLoader, scan_dynamic
-from harness.atmos.naming import NameUnresolved, stack_name
+from harness.atmos.naming import NameUnresolved, pattern_tokens, stack_name
 from harness.atmos.overlay import DISK, FileOverlay
 from harness.atmos.templates import TemplateError, render, render_tree
 from harness.atmos.workspace import terraform_workspace
@@ -175,12 +175,31 @@ class Resolver:
                     raise ConfigError(
                         f"duplicate config: component '{entry.component}' in stack '{entry.stack}' is defined "
                         f"differently in '{self.config.relative(other.manifest.path)}' and "
-                        f"'{self.config.relative(entry.manifest.path)}' (both manifests produce stack "
-                        f"'{entry.stack}')",
+                        f"'{self.config.relative(entry.manifest.path)}': both manifests produce stack "
+                        f"'{entry.stack}' ({self._name_origin(other)}; {self._name_origin(entry)}). Give each "
+                        f"manifest its own name, or define the component in one of them",
                         file=entry.manifest.path,
                     )
             self._index = index
         return self._index
+
+    def _name_origin(self, entry: Entry) -> str:
+        """What produced an entry's stack name: a ``name:`` (and the file that set it), the template, the
+        pattern, or the file key."""
+        manifest = entry.manifest
+        rel = self.config.relative(manifest.path)
+        name = manifest.config.get("name")
+        if isinstance(name, str) and name:
+            from harness.atmos.locate import chain_text, where_set
+
+            file, line = where_set(manifest, ("name",))
+            where = f"{self.config.relative(file)}:{line}" if line else self.config.relative(file)
+            return f"{rel}: 'name: {name}' set in {where}{chain_text(manifest, file, self.config)}"
+        if self.config.name_template:
+            return f"{rel}: stacks.name_template '{self.config.name_template}'"
+        if self.config.name_pattern and pattern_tokens(self.config.name_pattern):
+            return f"{rel}: stacks.name_pattern '{self.config.name_pattern}'"
+        return f"{rel}: its file name"
 
     def stack_names(self) -> list[str]:
         return sorted(self.index())
