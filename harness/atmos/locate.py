@@ -58,3 +58,19 @@ def located_error(
     """A ConfigError at the file and line that set ``keys``, with the import chain."""
     file, line = where_set(manifest, keys, accept)
     return ConfigError(message + chain_text(manifest, file, config), file=file, line=line)
+
+
+def where_text(manifest: Manifest, text: str) -> tuple[Path, int | None]:
+    """(file, line) of the winning file whose text holds ``text``'s first line (a template or function
+    string as written), else the manifest itself."""
+    needle = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    if needle:
+        for path in reversed(manifest.order or (manifest.path,)):
+            try:
+                lines = path.read_text(encoding="utf-8").splitlines()
+            except (OSError, UnicodeDecodeError):
+                continue
+            for number, line in enumerate(lines, start=1):
+                if needle in line:
+                    return path, number
+    return manifest.path, None

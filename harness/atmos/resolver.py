@@ -260,12 +260,12 @@ class Resolver:
             try:
                 context = section
                 section = _walk_keys(
-                    lambda v: render_tree(v, context, ignore_missing=self.config.ignore_missing_template_values),
+                    lambda v: render_tree(v, context, ignore_missing=self.config.ignore_missing_template_values,
+                                          env=self.os_env),
                     section, templates,
                 )
             except TemplateError as exc:
-                raise ConfigError(f"template error{self._where(entry, stack)}: {exc}",
-                                  file=entry.manifest.path) from None
+                raise self._template_error(exc, entry, stack) from None
         # rendering may have produced function strings, but only under the keys it walked
         keys = None if functions is None or templates is None else functions | templates
         self._function_keys[key] = keys
@@ -291,6 +291,15 @@ class Resolver:
         }
         cache[key] = section
         return section
+
+    def _template_error(self, exc: TemplateError, entry: Entry, stack: str) -> ConfigError:
+        """The error at the file and line holding the failing template (the imported file, with its chain)."""
+        from harness.atmos.locate import chain_text, where_text
+
+        file, line = where_text(entry.manifest, exc.source or "")
+        what = f"template function '{exc.function}'" if exc.function else "template"
+        return ConfigError(f"{what} error{self._where(entry, stack)}: {exc}"
+                           f"{chain_text(entry.manifest, file, self.config)}", file=file, line=line)
 
     def _dynamic_keys(
         self, entry: Entry, section: Mapping[str, Any]
