@@ -18,12 +18,12 @@ from harness.errors import ConfigError
 #: Sections a base component contributes by deep merge.
 BASE_MAP_SECTIONS = (
     "vars", "settings", "env", "auth", "providers", "hooks", "generate", "dependencies",
-    "locals", "backend", "remote_state_backend", "source", "provision", "retry",
+    "locals", "backend", "remote_state_backend", "source", "provision", "retry", "mocks",
 )
 BASE_SCALARS = ("command", "backend_type", "remote_state_backend_type")
 GLOBAL_METADATA_KEYS = ("labels", "tags", "custom", "enabled", "locked", "terraform_workspace_pattern")
 OVERRIDABLE = ("vars", "settings", "env", "auth", "providers", "hooks", "generate")
-EXTRA_SECTIONS = ("required_providers", "secrets", "mocks", "test")
+EXTRA_SECTIONS = ("required_providers", "secrets", "test")
 
 
 @dataclass
@@ -397,7 +397,7 @@ class ComponentProcessor:
             result["dependencies"] = dependencies
         if required_version:
             result["required_version"] = required_version
-        for key in ("locals", "source", "provision", "retry"):
+        for key in ("locals", "source", "provision", "retry", "mocks"):
             base_value, own_value = maps.get(key) if maps else None, section.get(key)
             if base_value or own_value:
                 merged = deep_merge([base_value, own_value], strategy)

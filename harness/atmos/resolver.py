@@ -93,14 +93,19 @@ class Resolver:
         files: Sequence[Path] | None = None,
         overlay: FileOverlay = DISK,
         known_contexts: Mapping[str, Mapping[str, Mapping[str, Any]]] | None = None,
+        use_mocks: bool = False,
     ) -> None:
         """``files`` limits resolution to some top-level manifests, read through ``overlay``;
         ``known_contexts`` (stack -> component -> context vars) stands in for the stacks left out when a
-        ``settings.depends_on`` entry names its stack by context fields."""
+        ``settings.depends_on`` entry names its stack by context fields; ``use_mocks`` (Atmos
+        ``--use-mocks``) resolves ``!terraform.output``/``!terraform.state`` from the producer's ``mocks``."""
         self.config = config
         self.process_templates = process_templates
         self.process_functions = process_functions
         self.allow_exec = config.allow_exec if allow_exec is None else allow_exec
+        self.use_mocks = use_mocks and self._mocks_supported()
+        #: With mocks, the references each built section resolved (its dependencies all the same).
+        self._resolved_refs: dict[tuple[str, str], list[TerraformRef]] = {}
         self.os_env: Mapping[str, str] = dict(os.environ) if env is None else env
         self.loader = ManifestLoader(config, overlay)
         self.progress = progress
@@ -278,9 +283,12 @@ class Resolver:
                 repo_root=self.config.base_path,
                 where=self._where(entry, stack),
                 refs=[],
+                mocks=(lambda ref: self._mocks_for(ref, stack)) if self.use_mocks else None,
             )
             try:
                 section = _walk_keys(lambda v: evaluate_tree(v, ctx), section, keys)
+                if self.use_mocks:
+                    self._resolved_refs[key] = ctx.refs
             except HarnessError as exc:
                 if exc.file is None:
                     exc.file = str(entry.manifest.path)
@@ -300,6 +308,29 @@ class Resolver:
         what = f"template function '{exc.function}'" if exc.function else "template"
         return ConfigError(f"{what} error{self._where(entry, stack)}: {exc}"
                            f"{chain_text(entry.manifest, file, self.config)}", file=file, line=line)
+
+    def _mocks_supported(self) -> bool:
+        """Atmos 1.224 brought component mocks; for an older target references stay deferred, with a warning."""
+        from harness.atmos import notices
+
+        target = self.config.atmos_target
+        if target.applies("component-mocks"):
+            return True
+        notices.warn(f"--use-mocks ignored: {target.ignored('component-mocks')}", file="atmos.yaml")
+        return False
+
+    def _mocks_for(self, ref: TerraformRef, stack: str) -> tuple[Mapping[str, Any], str]:
+        """The producer's processed ``mocks`` map (no templates or functions in it, as Atmos), fail-closed."""
+        ref_stack = ref.ref_stack or stack
+        if "{{" in ref_stack:
+            raise ConfigError(f"{ref}: the stack name '{ref_stack}' was not rendered")
+        producer = self.find(ref.ref_component, ref_stack)
+        mocks = producer.processed.get("mocks")
+        what = f"the 'mocks' of component '{ref.ref_component}' in stack '{ref_stack}'"
+        if not isinstance(mocks, dict):
+            raise ConfigError(f"--use-mocks: component '{ref.ref_component}' in stack '{ref_stack}' declares no "
+                              f"'mocks' section, which {ref} needs", file=producer.manifest.path)
+        return mocks, what
 
     def _dynamic_keys(
         self, entry: Entry, section: Mapping[str, Any]
@@ -484,7 +515,7 @@ class Resolver:
                     if dep not in seen:
                         seen.add(dep)
                         yield dep
-        refs: list[TerraformRef] = []
+        refs: list[TerraformRef] = list(self._resolved_refs.get((stack, entry.component), ()))
         keys = self._function_keys.get((stack, entry.component))
         if keys is None:
             collect_refs(section, refs)

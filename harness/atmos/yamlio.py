@@ -336,11 +336,28 @@ def include(spec: str, current_file: Path, *, raw: bool = False, line: int | Non
     return text
 
 
+_NODES: dict[str, tuple[int, int, yaml.Node | None]] = {}
+
+
+def _composed(path: Path) -> yaml.Node | None:
+    """The file's node tree (cached by path, mtime and size: messages and provenance ask many lines of one file)."""
+    key = str(path)
+    st = os.stat(key)
+    cached = _NODES.get(key)
+    if cached is not None and cached[0] == st.st_mtime_ns and cached[1] == st.st_size:
+        return cached[2]
+    node: yaml.Node | None = yaml.compose(path.read_text(encoding="utf-8"), Loader=_BaseLoader)
+    if len(_NODES) > 2048:
+        _NODES.clear()
+    _NODES[key] = (st.st_mtime_ns, st.st_size, node)
+    return node
+
+
 def line_of(path: Path, keys: tuple[str | int, ...]) -> int | None:
     """The line of the deepest existing key or item on ``keys`` in a YAML file, for messages."""
     try:
-        node: yaml.Node | None = yaml.compose(path.read_text(encoding="utf-8"), Loader=_BaseLoader)
-    except (OSError, yaml.YAMLError):
+        node = _composed(path)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return None
     line = _mark_line(node) if node is not None else None
     for key in keys:
