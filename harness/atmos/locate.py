@@ -16,13 +16,15 @@ from harness.atmos.manifest import Manifest
 from harness.atmos.yamlio import line_of, load_file
 from harness.errors import ConfigError, HarnessError
 
-_ABSENT = object()
+#: What :func:`value_at` returns for a key path a file does not set.
+ABSENT = object()
 
 
-def _value_at(data: Any, keys: tuple[str, ...]) -> Any:
+def value_at(data: Any, keys: tuple[str, ...]) -> Any:
+    """The value at a key path of parsed YAML, or :data:`ABSENT`."""
     for key in keys:
         if not isinstance(data, dict) or key not in data:
-            return _ABSENT
+            return ABSENT
         data = data[key]
     return data
 
@@ -37,8 +39,8 @@ def where_set(
             data = load_file(path)
         except HarnessError:
             continue
-        value = _value_at(data, keys)
-        if value is not _ABSENT and (accept is None or accept(value)):
+        value = value_at(data, keys)
+        if value is not ABSENT and (accept is None or accept(value)):
             return path, line_of(path, keys)
     return manifest.path, line_of(manifest.path, keys) if manifest.path.is_file() else None
 

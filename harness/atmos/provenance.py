@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.atmos.discovery import file_key
+from harness.atmos.locate import ABSENT, value_at
 from harness.atmos.yamlio import line_of, load_file
 from harness.errors import HarnessError
 
@@ -110,17 +111,6 @@ def _leaves(value: Any, path: tuple[str, ...]) -> list[tuple[tuple[str, ...], An
     return [(path, value)]
 
 
-_ABSENT = object()
-
-
-def _at(data: Any, keys: tuple[str, ...]) -> Any:
-    for key in keys:
-        if not isinstance(data, Mapping) or key not in data:
-            return _ABSENT
-        data = data[key]
-    return data
-
-
 def settings_of(resolver: Resolver, entry: Entry, section: str, leaf: tuple[str, ...]) -> list[Setting]:
     """Every file that writes ``section.leaf`` for this entry, lowest precedence first (the last one wins)."""
     manifest = entry.manifest
@@ -136,8 +126,8 @@ def settings_of(resolver: Resolver, entry: Entry, section: str, leaf: tuple[str,
             except HarnessError:
                 continue
             keys = (*prefix, *leaf)
-            value = _at(data, keys)
-            if value is _ABSENT:
+            value = value_at(data, keys)
+            if value is ABSENT:
                 continue
             out.append(Setting(resolver.config.relative(path), line_of(path, keys), value, label))
     return out
