@@ -7,20 +7,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.atmos import notices
 from harness.atmos.config import AtmosConfig
+from harness.atmos.locate import chain_text, located_error, where_set
 from harness.atmos.manifest import Manifest
 from harness.atmos.merge import STRATEGIES, check_strategy, deep_merge, merge_two
+from harness.atmos.yamlio import line_of, load_file
 from harness.errors import ConfigError
 
 #: Sections a base component contributes by deep merge.
 BASE_MAP_SECTIONS = (
     "vars", "settings", "env", "auth", "providers", "hooks", "generate", "dependencies",
-    "locals", "backend", "remote_state_backend", "source", "provision", "retry",
+    "locals", "backend", "remote_state_backend", "source", "provision", "retry", "mocks",
 )
 BASE_SCALARS = ("command", "backend_type", "remote_state_backend_type")
 GLOBAL_METADATA_KEYS = ("labels", "tags", "custom", "enabled", "locked", "terraform_workspace_pattern")
 OVERRIDABLE = ("vars", "settings", "env", "auth", "providers", "hooks", "generate")
-EXTRA_SECTIONS = ("required_providers", "secrets", "mocks", "test")
+EXTRA_SECTIONS = ("required_providers", "secrets", "test")
 
 
 @dataclass
@@ -87,23 +90,50 @@ class Globals:
     name: Any
 
 
+def _has_unknown_metadata(value: Any) -> bool:
+    return isinstance(value, dict) and any(k not in GLOBAL_METADATA_KEYS for k in value)
+
+
+def _stack_metadata(manifest: Manifest, config: AtmosConfig, metadata: dict[str, Any]) -> dict[str, Any]:
+    """The stack-level ``metadata`` the targeted Atmos uses: the allow-list (1.225+), or nothing before."""
+    rule = "stack-metadata-allow-list"
+    target = config.atmos_target
+    unknown = sorted(set(metadata) - set(GLOBAL_METADATA_KEYS))
+    if target.applies(rule):
+        if unknown:
+            file, _ = where_set(manifest, ("metadata",), _has_unknown_metadata)
+            own = load_file(file).get("metadata") if file.is_file() else None
+            first = next((k for k in (own or {}) if k not in GLOBAL_METADATA_KEYS), unknown[0])
+            raise ConfigError(
+                f"stack-level 'metadata' may only hold {', '.join(GLOBAL_METADATA_KEYS)}; found "
+                f"{', '.join(unknown)}{chain_text(manifest, file, config)} {target.hint(rule)}",
+                file=file, line=line_of(file, ("metadata", first)),
+            )
+        return metadata
+    if unknown:
+        file, _ = where_set(manifest, ("metadata",), _has_unknown_metadata)
+        own = load_file(file).get("metadata") if file.is_file() else None
+        first = next((k for k in (own or {}) if k not in GLOBAL_METADATA_KEYS), unknown[0])
+        notices.warn(f"stack-level 'metadata' holds {', '.join(unknown)}{chain_text(manifest, file, config)}: "
+                     f"{target.ignored(rule)}", file=config.relative(file), line=line_of(file, ("metadata", first)))
+    return {}
+
+
 def globals_of(manifest: Manifest, config: AtmosConfig) -> Globals:
     data = manifest.config
     f = manifest.path
     tf = _map(data.get("terraform"), "terraform", f)
     strategy = config.list_merge_strategy
     top_metadata = _map(data.get("metadata"), "metadata", f)
-    unknown = sorted(set(top_metadata) - set(GLOBAL_METADATA_KEYS))
-    if unknown:
-        raise ConfigError(
-            f"stack-level 'metadata' may only hold {', '.join(GLOBAL_METADATA_KEYS)}; found {', '.join(unknown)}",
-            file=f,
-        )
+    if top_metadata:
+        top_metadata = _stack_metadata(manifest, config, top_metadata)
     for key in ("vars", "settings", "env", "hooks", "generate", "auth", "dependencies", "overrides"):
         if key in data and not isinstance(data[key], dict):
-            raise ConfigError(f"stack section '{key}' must be a map, got {type(data[key]).__name__}", file=f)
+            raise located_error(f"stack section '{key}' must be a map, got {type(data[key]).__name__}",
+                                manifest, config, (key,), lambda v: not isinstance(v, dict))
         if key in tf and not isinstance(tf[key], dict):
-            raise ConfigError(f"'terraform.{key}' must be a map, got {type(tf[key]).__name__}", file=f)
+            raise located_error(f"'terraform.{key}' must be a map, got {type(tf[key]).__name__}",
+                                manifest, config, ("terraform", key), lambda v: not isinstance(v, dict))
 
     def both(key: str) -> dict[str, Any]:
         return deep_merge([data.get(key), tf.get(key)], strategy)
@@ -133,9 +163,8 @@ class ComponentProcessor:
         self.raw = _map(components.get("terraform"), "components.terraform", manifest.path)
         for name, section in self.raw.items():
             if section is not None and not isinstance(section, dict):
-                raise ConfigError(
-                    f"component '{name}' must be a map, got {type(section).__name__}", file=manifest.path
-                )
+                raise located_error(f"component '{name}' must be a map, got {type(section).__name__}", manifest,
+                                    config, ("components", "terraform", name), lambda v: not isinstance(v, dict))
 
         # per-manifest values every process() call reads
         g = self.globals
@@ -158,6 +187,10 @@ class ComponentProcessor:
 
     def names(self) -> list[str]:
         return list(self.raw)
+
+    def _error(self, message: str, keys: tuple[str, ...]) -> ConfigError:
+        """An error at the file and line (of the manifest's import graph) that hold ``keys``."""
+        return located_error(message, self.manifest, self.config, keys)
 
     def _section(self, name: str) -> dict[str, Any]:
         return self.raw.get(name) or {}
@@ -187,10 +220,10 @@ class ComponentProcessor:
         if base not in self.raw:
             if legacy and (self.config.components_base_path / base).is_dir():
                 return
-            raise ConfigError(
+            raise self._error(
                 f"component '{target}' inherits from '{base}', which is not defined in this stack "
                 f"(stack manifest '{self.manifest.key}' and its imports)",
-                file=self.manifest.path,
+                ("components", "terraform", target, "component" if legacy else "metadata"),
             )
         section = self._section(base)
         nested = path | {(target, base)}
@@ -210,10 +243,8 @@ class ComponentProcessor:
                 if value is None:
                     continue
                 if not isinstance(value, dict):
-                    raise ConfigError(
-                        f"component '{base}': '{key}' must be a map, got {type(value).__name__}",
-                        file=self.manifest.path,
-                    )
+                    raise self._error(f"component '{base}': '{key}' must be a map, got {type(value).__name__}",
+                                      ("components", "terraform", base, key))
                 acc.maps[key] = deep_merge([acc.maps.get(key), value], base_strategy)
             for key in BASE_SCALARS:
                 value = section.get(key)
@@ -279,9 +310,8 @@ class ComponentProcessor:
                 for key in (*BASE_MAP_SECTIONS, "overrides", "metadata"):  # the first in the documented order
                     value = section.get(key)
                     if value is not None and not isinstance(value, dict):
-                        raise ConfigError(
-                            f"component '{name}': '{key}' must be a map, got {type(value).__name__}", file=file
-                        )
+                        raise self._error(f"component '{name}': '{key}' must be a map, got {type(value).__name__}",
+                                          ("components", "terraform", name, key))
 
         maps = acc.maps
         result: dict[str, Any] = {}
@@ -331,10 +361,10 @@ class ComponentProcessor:
         backend: dict[str, Any] = {}
         if backend_type:
             if backend_all and backend_type not in backend_all:
-                raise ConfigError(
+                raise self._error(
                     f"component '{name}': backend type mismatch: backend_type is '{backend_type}' but the "
                     f"backend section configures {', '.join(sorted(backend_all))}",
-                    file=file,
+                    ("components", "terraform", name, "backend_type"),
                 )
             inner = backend_all.get(backend_type)
             if inner is not None and not isinstance(inner, dict):
@@ -367,7 +397,7 @@ class ComponentProcessor:
             result["dependencies"] = dependencies
         if required_version:
             result["required_version"] = required_version
-        for key in ("locals", "source", "provision", "retry"):
+        for key in ("locals", "source", "provision", "retry", "mocks"):
             base_value, own_value = maps.get(key) if maps else None, section.get(key)
             if base_value or own_value:
                 merged = deep_merge([base_value, own_value], strategy)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.atmos.merge import check_strategy, deep_merge
+from harness.atmos.versions import Target, target_of
 from harness.atmos.yamlio import loads
 from harness.errors import ConfigError
 
@@ -94,6 +95,8 @@ class AtmosConfig:
     allow_exec: bool = False
     env: Mapping[str, Any] = field(default_factory=dict)
     cwd: Path = field(default_factory=Path.cwd)
+    #: The Atmos version the repository targets (harness.atmos.versions).
+    atmos_target: Target = field(default_factory=lambda: Target(None))
 
     def get(self, *path: str, default: Any = None) -> Any:
         return _get(self.raw, *path, default=default)
@@ -233,4 +236,5 @@ def load_config(
         allow_exec=bool(exec_allowed),
         env=global_env,
         cwd=cwd,
+        atmos_target=target_of(raw, file=str(config_file) if config_file else None),
     )

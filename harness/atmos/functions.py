@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shlex
 import subprocess
 from collections.abc import Callable, Mapping
@@ -17,8 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from harness.atmos.yamlio import is_function_tag
-from harness.errors import ConfigError
+from harness.errors import ConfigError, HarnessError
 
 _UNSET = object()
 
@@ -53,14 +56,67 @@ def split_function(value: str) -> tuple[str, str] | None:
     return tag, args.strip()
 
 
+def _split_args(args: str) -> list[str]:
+    """Shell-like words (Atmos splits on spaces outside quotes: ``vpc '.id // "x"'`` is two words)."""
+    try:
+        return shlex.split(args)
+    except ValueError:
+        return args.split()
+
+
 def parse_terraform_ref(tag: str, args: str, *, where: str = "") -> TerraformRef:
-    parts = args.split()
+    """``<component> [<stack>] <output | yq expression>``; the expression may be quoted or, when it starts
+    with ``.``, written unquoted with spaces (``vpc .vpc_id // "vpc-default"``)."""
+    parts = _split_args(args)
     kind = tag.split(".", 1)[1]
+    if len(parts) > 3 or "//" in parts:
+        start = next((i for i in (1, 2) if i < len(parts) and parts[i].startswith(".")), None)
+        if start is not None:
+            parts = [*parts[:start], " ".join(args.split()[start:])]
     if len(parts) == 2:
         return TerraformRef(f"{tag} {args}", kind, parts[0], None, parts[1])
-    if len(parts) >= 3:
-        return TerraformRef(f"{tag} {args}", kind, parts[0], parts[1], " ".join(parts[2:]))
+    if len(parts) == 3:
+        return TerraformRef(f"{tag} {args}", kind, parts[0], parts[1], parts[2])
     raise ConfigError(f"{tag} needs '<component> [<stack>] <output>', got '{args}'{where}")
+
+
+_STEP = re.compile(r"\.?([A-Za-z0-9_-]+)|\[(\d+)\]|\[\"([^\"]+)\"\]|\.\[\"([^\"]+)\"\]")
+
+
+def output_value(
+    outputs: Mapping[str, Any], expression: str, *, where: str, source: str = "the producer's state"
+) -> Any:
+    """Evaluate an Atmos output expression on a producer's outputs: ``name``, ``.name.attr``, ``.list[0]``,
+    ``.`` (every output), with yq's ``// default`` (taken when the path is missing, null or false)."""
+    text, sep, fallback = expression.partition("//")
+    text = text.strip()
+    has_default = bool(sep)
+    default = yaml.safe_load(fallback.strip()) if has_default else None
+    steps: list[str | int] = []
+    pos = 0
+    while pos < len(text) and text != ".":
+        match = _STEP.match(text, pos)
+        if match is None:
+            raise HarnessError(f"{where}: cannot read output expression '{expression}'")
+        index = match.group(2)
+        steps.append(int(index) if index is not None else (match.group(1) or match.group(3) or match.group(4)))
+        pos = match.end()
+    if not steps and text != ".":
+        raise HarnessError(f"{where}: empty output expression")
+    value: Any = outputs
+    for i, step in enumerate(steps):
+        try:
+            value = value[step]
+        except (KeyError, IndexError, TypeError):
+            if has_default:
+                return default
+            if i == 0:
+                known = ", ".join(sorted(outputs)) or "none"
+                raise HarnessError(f"{where}: output '{step}' is not in {source} (outputs: {known})") from None
+            raise HarnessError(f"{where}: '{expression}' does not resolve in {source}") from None
+    if (value is None or value is False) and has_default:
+        return default
+    return value
 
 
 @dataclass
@@ -74,6 +130,8 @@ class FunctionContext:
     repo_root: Path
     where: str
     refs: list[TerraformRef]
+    #: With ``--use-mocks``: the producer's ``mocks`` map for a reference (then the reference resolves).
+    mocks: Callable[[TerraformRef], tuple[Mapping[str, Any], str]] | None = None
 
 
 def _env(args: str, ctx: FunctionContext) -> Any:
@@ -116,6 +174,9 @@ def _terraform(tag: str) -> Callable[[str, FunctionContext], Any]:
     def run(args: str, ctx: FunctionContext) -> Any:
         ref = parse_terraform_ref(tag, args, where=ctx.where)
         ctx.refs.append(ref)
+        if ctx.mocks is not None:
+            mocks, source = ctx.mocks(ref)
+            return output_value(mocks, ref.expression, where=f"{ref}{ctx.where}", source=source)
         return ref
 
     return run

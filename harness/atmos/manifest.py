@@ -163,6 +163,17 @@ class Manifest:
     probes: frozenset[Probe] = frozenset()
     #: None when unknown: every instance then goes through the template and function passes.
     dynamic: Dynamic | None = None
+    #: Each imported file -> the file that first imported it (for the import chain in messages).
+    parents: Mapping[Path, Path] = field(default_factory=dict)
+    #: Every file in merge order, lowest precedence first (the manifest itself last).
+    order: tuple[Path, ...] = ()
+
+    def chain(self, file: Path) -> list[Path]:
+        """The import chain that brought ``file`` in: ``[file, its importer, ..., this manifest]``."""
+        out = [file]
+        while out[-1] in self.parents and len(out) <= len(self.parents):
+            out.append(self.parents[out[-1]])
+        return out
 
 
 @dataclass(frozen=True)
@@ -175,6 +186,8 @@ class _Result:
     probes: frozenset[Probe]
     context_free: bool
     dynamic: Dynamic
+    parents: Mapping[Path, Path]
+    order: tuple[Path, ...]
 
 
 class _Lazy:
@@ -228,6 +241,13 @@ def _line_of(file: Path, needle: str) -> int | None:
     return None
 
 
+def _last_occurrences(paths: tuple[Path, ...]) -> tuple[Path, ...]:
+    """Each path once, where it last appears (a file imported twice takes effect at its later position)."""
+    if len(set(paths)) == len(paths):
+        return paths
+    return tuple(reversed(dict.fromkeys(reversed(paths))))
+
+
 class ManifestLoader:
     """Processes top-level manifests; one instance per resolver so its memo follows one configuration."""
 
@@ -255,6 +275,8 @@ class ManifestLoader:
             files=tuple(sorted(result.files)),
             probes=result.probes,
             dynamic=result.dynamic,
+            parents=result.parents,
+            order=result.order,
         )
 
     def _file_key(self, path: Path) -> str:
@@ -427,6 +449,8 @@ class ManifestLoader:
         imports: set[str] = set()
         files: set[Path] = {path}
         probes: set[Probe] = set()
+        parents: dict[Path, Path] = {}
+        order: list[Path] = []
         context_free = True
 
         def context_after(n: int) -> _Lazy:
@@ -481,6 +505,10 @@ class ManifestLoader:
                 imports.update(child.imports)
                 files.update(child.files)
                 probes.update(child.probes)
+                parents.setdefault(target, path)
+                for imported, importer in child.parents.items():
+                    parents.setdefault(imported, importer)
+                order.extend(child.order)
                 if child.dynamic is not _CLEAN:
                     dynamic = dynamic.union(child.dynamic)
         own = {k: v for k, v in data.items() if k != "import"}
@@ -509,6 +537,8 @@ class ManifestLoader:
             probes=frozenset(probes),
             context_free=context_free,
             dynamic=dynamic,
+            parents=parents,
+            order=_last_occurrences((*order, path)),
         )
         if plain_inputs:
             self._memo[path] = result

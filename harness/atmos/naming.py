@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
+from harness.atmos import notices
 from harness.atmos.templates import TemplateError, render
 
 PATTERN_TOKENS = ("namespace", "tenant", "environment", "stage")
@@ -16,7 +17,7 @@ class NameUnresolved(Exception):
 
 
 @lru_cache(maxsize=64)
-def _pattern_tokens(pattern: str) -> tuple[str, ...]:
+def pattern_tokens(pattern: str) -> tuple[str, ...]:
     """The context tokens a pattern uses, in order (parsed once: every instance of a repository asks)."""
     return tuple(
         part[1:-1]
@@ -28,7 +29,7 @@ def _pattern_tokens(pattern: str) -> tuple[str, ...]:
 def from_pattern(pattern: str, variables: Mapping[str, Any]) -> str:
     """Atmos splits on ``-`` and keeps only the four context tokens; any other part is dropped."""
     parts: list[str] = []
-    for token in _pattern_tokens(pattern):
+    for token in pattern_tokens(pattern):
         value = variables.get(token)
         if not isinstance(value, str) or not value:
             raise NameUnresolved(f"stack name pattern '{pattern}' needs var '{token}'")
@@ -56,6 +57,12 @@ def stack_name(
         return manifest_name
     if name_template:
         return from_template(name_template, section)
-    if name_pattern:
+    if name_pattern and pattern_tokens(name_pattern):
         return from_pattern(name_pattern, section.get("vars") or {})
+    if name_pattern:
+        notices.warn(
+            f"stacks.name_pattern '{name_pattern}' holds none of the Atmos tokens "
+            f"{', '.join('{' + t + '}' for t in PATTERN_TOKENS)} (Atmos drops every other part), so Atmos "
+            f"names each stack after its manifest file; use those tokens, or "
+            f"stacks.name_template for other names", file="atmos.yaml")
     return file_key

@@ -1,12 +1,20 @@
-"""Which manifests a component's values came from (Atmos ``deps``/``deps_all``), for describe and messages."""
+"""Which manifests a component's values came from: Atmos ``deps``/``deps_all``, ``describe component
+--provenance`` (each value with the file:line that set it and what it overrode), and the stack vars feeding a
+planned resource attribute (for failing plan assertions)."""
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.atmos.discovery import file_key
-from harness.atmos.yamlio import load_file
+from harness.atmos.locate import ABSENT, value_at
+from harness.atmos.yamlio import line_of, load_file
+from harness.errors import HarnessError
 
 if TYPE_CHECKING:
     from harness.atmos.resolver import Entry, Resolver
@@ -58,3 +66,190 @@ def contributing_files(resolver: Resolver, entry: Entry) -> tuple[list[str], lis
             if best is not None:
                 winners.add(best[1])
     return sorted(winners), sorted(everyone)
+
+
+# -- where each value came from (``describe component --provenance``) ------------------------------------------
+PROVENANCE_SECTIONS = ("vars", "settings", "env", "backend")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One file's value for one key path: where it is written and what it says (before templates)."""
+
+    file: str
+    line: int | None
+    value: Any
+    layer: str
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+    def to_json(self) -> dict[str, Any]:
+        return {"file": self.file, "line": self.line, "value": self.value, "layer": self.layer}
+
+
+def _layer_prefixes(component: str, bases: list[str], section: str) -> list[tuple[str, tuple[str, ...]]]:
+    """(label, key prefix in a file) of every layer feeding ``section``, lowest precedence first (spec §6.3)."""
+    own = ("components", "terraform", component)
+    layers: list[tuple[str, tuple[str, ...]]] = []
+    if section == "backend":
+        layers.append(("terraform.backend", ("terraform", "backend")))
+    else:
+        layers += [("global", (section,)), ("terraform", ("terraform", section))]
+    layers += [(f"base {b}", ("components", "terraform", b, section)) for b in bases]
+    layers.append(("component", (*own, section)))
+    if section != "backend":
+        layers += [("overrides", ("overrides", section)), ("terraform.overrides", ("terraform", "overrides", section)),
+                   ("component overrides", (*own, "overrides", section))]
+    return layers
+
+
+def _leaves(value: Any, path: tuple[str, ...]) -> list[tuple[tuple[str, ...], Any]]:
+    if isinstance(value, dict) and value:
+        return [leaf for k, v in value.items() for leaf in _leaves(v, (*path, str(k)))]
+    return [(path, value)]
+
+
+def settings_of(resolver: Resolver, entry: Entry, section: str, leaf: tuple[str, ...]) -> list[Setting]:
+    """Every file that writes ``section.leaf`` for this entry, lowest precedence first (the last one wins)."""
+    manifest = entry.manifest
+    bases = list(reversed(entry.processed.get("inheritance") or []))
+    files = manifest.order or (manifest.path,)
+    if section == "backend":  # files write backend.<type>.<key>; the described backend is the inner map
+        leaf = (str(entry.processed.get("backend_type") or ""), *leaf)
+    out: list[Setting] = []
+    for label, prefix in _layer_prefixes(entry.component, bases, section):
+        for path in files:
+            try:
+                data = load_file(path)
+            except HarnessError:
+                continue
+            keys = (*prefix, *leaf)
+            value = value_at(data, keys)
+            if value is ABSENT:
+                continue
+            out.append(Setting(resolver.config.relative(path), line_of(path, keys), value, label))
+    return out
+
+
+def describe_provenance(resolver: Resolver, component: str, stack: str) -> dict[str, Any]:
+    """Each value of vars/settings/env/backend with the file:line that set it and the values it overrode."""
+    entry = resolver.find(component, stack)
+    described = resolver.describe_component(component, stack)
+    values: dict[str, Any] = {}
+    for section in PROVENANCE_SECTIONS:
+        for leaf, final in _leaves(described.get(section) or {}, ()):
+            if not leaf:
+                continue
+            found = settings_of(resolver, entry, section, leaf)
+            item: dict[str, Any] = {"value": final}
+            if found:
+                item["set_by"] = found[-1].to_json()
+                item["overrode"] = [s.to_json() for s in reversed(found[:-1])]
+            else:
+                item["set_by"] = None  # a default Atmos injected (backend prefix...) or a templated key
+            values[".".join((section, *leaf))] = item
+    return {"component": component, "stack": entry.display_stack, "stack_file": entry.manifest.key,
+            "values": values}
+
+
+def provenance_text(described: Mapping[str, Any]) -> str:
+    """The provenance as lines: ``key = value``, then where it was set and what it overrode."""
+    lines = [f"# {described['component']} in {described['stack']} ({described['stack_file']})"]
+    for key, item in described["values"].items():
+        lines.append(f"{key} = {json.dumps(item['value'], default=str)}")
+        set_by = item.get("set_by")
+        if set_by is None:
+            lines.append("    set by Atmos (no manifest writes it)")
+            continue
+        lines.append(f"    set in {_where(set_by)} ({set_by['layer']})")
+        for old in item.get("overrode") or []:
+            lines.append(f"    overrode {_where(old)} ({old['layer']}): {json.dumps(old['value'], default=str)}")
+    return "\n".join(lines) + "\n"
+
+
+def _where(setting: Mapping[str, Any]) -> str:
+    return f"{setting['file']}:{setting['line']}" if setting.get("line") else str(setting["file"])
+
+
+# -- the stack vars behind a planned attribute (for failing plan assertions) ------------------------------------
+_VAR_REF = re.compile(r"\bvar\.([A-Za-z_][A-Za-z0-9_-]*)")
+_LOCAL_REF = re.compile(r"\blocal\.([A-Za-z_][A-Za-z0-9_-]*)")
+_INDEX = re.compile(r"\[[^\]]*\]")
+
+
+@dataclass(frozen=True)
+class VarSource:
+    """A stack var feeding an attribute, and the manifest line that set it (None: the variable's default)."""
+
+    var: str
+    value: Any
+    setting: Setting | None
+
+    def __str__(self) -> str:
+        if self.setting is None:
+            return f"var.{self.var} = {json.dumps(self.value, default=str)} (no manifest sets it)"
+        return f"var.{self.var} = {json.dumps(self.value, default=str)} set in {self.setting.where}"
+
+
+def _unquote(key: str) -> str:
+    return key[1:-1] if len(key) >= 2 and key[0] == key[-1] == '"' else key
+
+
+def _tf_blocks(component_dir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(resources as ``type.name`` -> body, locals) of a component's ``.tf`` files."""
+    import hcl2
+
+    resources: dict[str, Any] = {}
+    local_values: dict[str, Any] = {}
+    for tf in sorted(component_dir.glob("*.tf")):
+        try:
+            data = hcl2.loads(tf.read_text(encoding="utf-8"))
+        except Exception:  # noqa: BLE001 - python-hcl2 raises lark errors of many kinds; skip that file
+            continue
+        for block in data.get("resource") or []:
+            for rtype, named in block.items():
+                for name, body in (named or {}).items():
+                    resources[f"{_unquote(rtype)}.{_unquote(name)}"] = body
+        for block in data.get("locals") or []:
+            local_values.update({k: v for k, v in block.items() if not k.startswith("__")})
+    return resources, local_values
+
+
+def referenced_vars(component_dir: Path, address: str, attribute: str) -> list[str]:
+    """The ``var.`` names an attribute's expression reads, following ``local.`` references, in order."""
+    resources, local_values = _tf_blocks(component_dir)
+    parts = _INDEX.sub("", address).split(".")
+    while len(parts) > 2 and parts[0] == "module":  # a resource inside a module call: not followed
+        return []
+    body = resources.get(".".join(parts[-2:]))
+    if not isinstance(body, dict):
+        return []
+    top = attribute.split(".")[0].split("[")[0]
+    pending = [json.dumps(body.get(top), default=str)] if top in body else []
+    seen_locals: set[str] = set()
+    found: list[str] = []
+    while pending:
+        text = pending.pop(0)
+        for name in _VAR_REF.findall(text):
+            if name not in found:
+                found.append(name)
+        for name in _LOCAL_REF.findall(text):
+            if name not in seen_locals and name in local_values:
+                seen_locals.add(name)
+                pending.append(json.dumps(local_values[name], default=str))
+    return found
+
+
+def var_sources(resolver: Resolver, component: str, stack: str, address: str, attribute: str) -> list[VarSource]:
+    """For each stack var feeding ``address.attribute`` (through ``var.``/``local.`` in the component's
+    ``.tf``), the manifest file:line that set it. What a failing plan assertion names."""
+    entry = resolver.find(component, stack)
+    instance = resolver.instance(component, entry.display_stack)
+    variables = instance.vars
+    out: list[VarSource] = []
+    for name in referenced_vars(instance.component_path, address, attribute):
+        found = settings_of(resolver, entry, "vars", (name,))
+        out.append(VarSource(name, variables.get(name), found[-1] if found else None))
+    return out

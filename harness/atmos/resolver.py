@@ -21,7 +21,7 @@ from harness.atmos.discovery import file_key, stack_files
 from harness.atmos.functions import FunctionContext, TerraformRef, collect_refs, evaluate_tree
 from harness.atmos.instance import Dependency, Instance
 from harness.atmos.manifest import Manifest, ManifestLoader, scan_dynamic
-from harness.atmos.naming import NameUnresolved, stack_name
+from harness.atmos.naming import NameUnresolved, pattern_tokens, stack_name
 from harness.atmos.overlay import DISK, FileOverlay
 from harness.atmos.templates import TemplateError, render, render_tree
 from harness.atmos.workspace import terraform_workspace
@@ -93,14 +93,19 @@ class Resolver:
         files: Sequence[Path] | None = None,
         overlay: FileOverlay = DISK,
         known_contexts: Mapping[str, Mapping[str, Mapping[str, Any]]] | None = None,
+        use_mocks: bool = False,
     ) -> None:
         """``files`` limits resolution to some top-level manifests, read through ``overlay``;
         ``known_contexts`` (stack -> component -> context vars) stands in for the stacks left out when a
-        ``settings.depends_on`` entry names its stack by context fields."""
+        ``settings.depends_on`` entry names its stack by context fields; ``use_mocks`` (Atmos
+        ``--use-mocks``) resolves ``!terraform.output``/``!terraform.state`` from the producer's ``mocks``."""
         self.config = config
         self.process_templates = process_templates
         self.process_functions = process_functions
         self.allow_exec = config.allow_exec if allow_exec is None else allow_exec
+        self.use_mocks = use_mocks and self._mocks_supported()
+        #: With mocks, the references each built section resolved (its dependencies all the same).
+        self._resolved_refs: dict[tuple[str, str], list[TerraformRef]] = {}
         self.os_env: Mapping[str, str] = dict(os.environ) if env is None else env
         self.loader = ManifestLoader(config, overlay)
         self.progress = progress
@@ -110,6 +115,7 @@ class Resolver:
         self._entries: list[Entry] | None = None
         self._index: dict[str, dict[str, Entry]] | None = None
         self._described: dict[tuple[str, str], dict[str, Any]] = {}
+        self._described_view: dict[tuple[str, str], dict[str, Any]] = {}
         #: Per built section, the top-level keys that may hold YAML function calls (None: any of them).
         self._function_keys: dict[tuple[str, str], AbstractSet[str] | None] = {}
         self._instances: dict[tuple[str, str], Instance] = {}
@@ -174,12 +180,31 @@ class Resolver:
                     raise ConfigError(
                         f"duplicate config: component '{entry.component}' in stack '{entry.stack}' is defined "
                         f"differently in '{self.config.relative(other.manifest.path)}' and "
-                        f"'{self.config.relative(entry.manifest.path)}' (both manifests produce stack "
-                        f"'{entry.stack}')",
+                        f"'{self.config.relative(entry.manifest.path)}': both manifests produce stack "
+                        f"'{entry.stack}' ({self._name_origin(other)}; {self._name_origin(entry)}). Give each "
+                        f"manifest its own name, or define the component in one of them",
                         file=entry.manifest.path,
                     )
             self._index = index
         return self._index
+
+    def _name_origin(self, entry: Entry) -> str:
+        """What produced an entry's stack name: a ``name:`` (and the file that set it), the template, the
+        pattern, or the file key."""
+        manifest = entry.manifest
+        rel = self.config.relative(manifest.path)
+        name = manifest.config.get("name")
+        if isinstance(name, str) and name:
+            from harness.atmos.locate import chain_text, where_set
+
+            file, line = where_set(manifest, ("name",))
+            where = f"{self.config.relative(file)}:{line}" if line else self.config.relative(file)
+            return f"{rel}: 'name: {name}' set in {where}{chain_text(manifest, file, self.config)}"
+        if self.config.name_template:
+            return f"{rel}: stacks.name_template '{self.config.name_template}'"
+        if self.config.name_pattern and pattern_tokens(self.config.name_pattern):
+            return f"{rel}: stacks.name_pattern '{self.config.name_pattern}'"
+        return f"{rel}: its file name"
 
     def stack_names(self) -> list[str]:
         return sorted(self.index())
@@ -209,9 +234,11 @@ class Resolver:
             relative = self._relative_paths[path] = self.config.relative(path)
         return f" (component '{entry.component}' in stack '{stack}', {relative})"
 
-    def _build(self, entry: Entry, stack: str) -> dict[str, Any]:
+    def _build(self, entry: Entry, stack: str, *, stacks_view: bool = False) -> dict[str, Any]:
+        """The described section; ``stacks_view``: as ``describe stacks`` shows it (its workspace quirk)."""
         key = (stack, entry.component)
-        cached = self._described.get(key)
+        cache = self._described_view if stacks_view else self._described
+        cached = cache.get(key)
         if cached is not None and cached.get("atmos_stack_file") == entry.manifest.key:
             return cached
         section: dict[str, Any] = {
@@ -224,6 +251,13 @@ class Resolver:
             **entry.processed,
         }
         section["workspace"] = terraform_workspace(self.config, entry, stack, section)
+        if stacks_view:
+            view_workspace = terraform_workspace(self.config, entry, stack, section, stacks_view=True)
+            if view_workspace == section["workspace"]:
+                built = self._build(entry, stack)
+                cache[key] = built
+                return built
+            section["workspace"] = view_workspace
         templates, functions = self._dynamic_keys(entry, section)  # None: every key
         if not (self.process_templates and self.config.templates_enabled):
             templates = frozenset()
@@ -231,12 +265,12 @@ class Resolver:
             try:
                 context = section
                 section = _walk_keys(
-                    lambda v: render_tree(v, context, ignore_missing=self.config.ignore_missing_template_values),
+                    lambda v: render_tree(v, context, ignore_missing=self.config.ignore_missing_template_values,
+                                          env=self.os_env),
                     section, templates,
                 )
             except TemplateError as exc:
-                raise ConfigError(f"template error{self._where(entry, stack)}: {exc}",
-                                  file=entry.manifest.path) from None
+                raise self._template_error(exc, entry, stack) from None
         # rendering may have produced function strings, but only under the keys it walked
         keys = None if functions is None or templates is None else functions | templates
         self._function_keys[key] = keys
@@ -249,9 +283,12 @@ class Resolver:
                 repo_root=self.config.base_path,
                 where=self._where(entry, stack),
                 refs=[],
+                mocks=(lambda ref: self._mocks_for(ref, stack)) if self.use_mocks else None,
             )
             try:
                 section = _walk_keys(lambda v: evaluate_tree(v, ctx), section, keys)
+                if self.use_mocks:
+                    self._resolved_refs[key] = ctx.refs
             except HarnessError as exc:
                 if exc.file is None:
                     exc.file = str(entry.manifest.path)
@@ -260,8 +297,40 @@ class Resolver:
             "component_path": self._relative_component_path(entry),
             "component_type": "terraform",
         }
-        self._described[key] = section
+        cache[key] = section
         return section
+
+    def _template_error(self, exc: TemplateError, entry: Entry, stack: str) -> ConfigError:
+        """The error at the file and line holding the failing template (the imported file, with its chain)."""
+        from harness.atmos.locate import chain_text, where_text
+
+        file, line = where_text(entry.manifest, exc.source or "")
+        what = f"template function '{exc.function}'" if exc.function else "template"
+        return ConfigError(f"{what} error{self._where(entry, stack)}: {exc}"
+                           f"{chain_text(entry.manifest, file, self.config)}", file=file, line=line)
+
+    def _mocks_supported(self) -> bool:
+        """Atmos 1.224 brought component mocks; for an older target references stay deferred, with a warning."""
+        from harness.atmos import notices
+
+        target = self.config.atmos_target
+        if target.applies("component-mocks"):
+            return True
+        notices.warn(f"--use-mocks ignored: {target.ignored('component-mocks')}", file="atmos.yaml")
+        return False
+
+    def _mocks_for(self, ref: TerraformRef, stack: str) -> tuple[Mapping[str, Any], str]:
+        """The producer's processed ``mocks`` map (no templates or functions in it, as Atmos), fail-closed."""
+        ref_stack = ref.ref_stack or stack
+        if "{{" in ref_stack:
+            raise ConfigError(f"{ref}: the stack name '{ref_stack}' was not rendered")
+        producer = self.find(ref.ref_component, ref_stack)
+        mocks = producer.processed.get("mocks")
+        what = f"the 'mocks' of component '{ref.ref_component}' in stack '{ref_stack}'"
+        if not isinstance(mocks, dict):
+            raise ConfigError(f"--use-mocks: component '{ref.ref_component}' in stack '{ref_stack}' declares no "
+                              f"'mocks' section, which {ref} needs", file=producer.manifest.path)
+        return mocks, what
 
     def _dynamic_keys(
         self, entry: Entry, section: Mapping[str, Any]
@@ -335,7 +404,7 @@ class Resolver:
             described = out.get(stack)
             if described is None:
                 described = out[stack] = {"components": {"terraform": {}}}
-            described["components"]["terraform"][entry.component] = self._build(entry, stack)
+            described["components"]["terraform"][entry.component] = self._build(entry, stack, stacks_view=True)
         if include_empty:
             for path in self.stack_files():
                 key = file_key(path, self.config.stacks_base_path)
@@ -446,7 +515,7 @@ class Resolver:
                     if dep not in seen:
                         seen.add(dep)
                         yield dep
-        refs: list[TerraformRef] = []
+        refs: list[TerraformRef] = list(self._resolved_refs.get((stack, entry.component), ()))
         keys = self._function_keys.get((stack, entry.component))
         if keys is None:
             collect_refs(section, refs)

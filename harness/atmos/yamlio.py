@@ -79,6 +79,7 @@ def is_function_tag(tag: str) -> bool:
 _STR_TAG = "tag:yaml.org,2002:str"
 _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 #: Implicit-tag resolution results; manifests repeat the same keys and values thousands of times.
 _RESOLVED: dict[tuple[Any, Any, Any], str] = {}
 _RESOLVED_MAX = 200_000
@@ -180,7 +181,25 @@ def _construct_plain(loader: _Loader, node: yaml.Node) -> Any:
     return loader.construct_scalar(node)
 
 
+def _check_duplicates(loader: _Loader, pairs: list[tuple[yaml.Node, yaml.Node]]) -> None:
+    """Atmos's YAML decoder rejects a mapping that gives one key twice (keys a merge key ``<<`` brings may repeat)."""
+    first: dict[tuple[str, str], int] = {}
+    scalar = yaml.ScalarNode
+    for key_node, _ in pairs:
+        if key_node.__class__ is not scalar or key_node.tag == _MERGE_TAG:
+            continue
+        ident = (key_node.tag, key_node.value)
+        line = first.get(ident)
+        if line is not None:
+            raise ConfigError(f"duplicate key '{key_node.value}' (first at line {line})",
+                              file=loader.harness_file, line=_mark_line(key_node))
+        first[ident] = _mark_line(key_node)
+
+
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> dict[str, Any]:
+    pairs = node.value
+    if len(pairs) > 1:
+        _check_duplicates(loader, pairs)
     loader.flatten_mapping(node)
     result: dict[str, Any] = {}
     scalar = yaml.ScalarNode
@@ -317,11 +336,28 @@ def include(spec: str, current_file: Path, *, raw: bool = False, line: int | Non
     return text
 
 
+_NODES: dict[str, tuple[int, int, yaml.Node | None]] = {}
+
+
+def _composed(path: Path) -> yaml.Node | None:
+    """The file's node tree (cached by path, mtime and size: messages and provenance ask many lines of one file)."""
+    key = str(path)
+    st = os.stat(key)
+    cached = _NODES.get(key)
+    if cached is not None and cached[0] == st.st_mtime_ns and cached[1] == st.st_size:
+        return cached[2]
+    node: yaml.Node | None = yaml.compose(path.read_text(encoding="utf-8"), Loader=_BaseLoader)
+    if len(_NODES) > 2048:
+        _NODES.clear()
+    _NODES[key] = (st.st_mtime_ns, st.st_size, node)
+    return node
+
+
 def line_of(path: Path, keys: tuple[str | int, ...]) -> int | None:
     """The line of the deepest existing key or item on ``keys`` in a YAML file, for messages."""
     try:
-        node: yaml.Node | None = yaml.compose(path.read_text(encoding="utf-8"), Loader=_BaseLoader)
-    except (OSError, yaml.YAMLError):
+        node = _composed(path)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return None
     line = _mark_line(node) if node is not None else None
     for key in keys:

@@ -71,6 +71,7 @@ def make_resolver(
     process_templates: bool = True,
     process_functions: bool = True,
     allow_exec: bool = False,
+    use_mocks: bool = False,
 ) -> Resolver:
     config: AtmosConfig = load_config(base_path, allow_exec=allow_exec or None)
     return Resolver(
@@ -78,6 +79,7 @@ def make_resolver(
         process_templates=process_templates,
         process_functions=process_functions,
         progress=progress_printer(),
+        use_mocks=use_mocks,
     )
 
 

@@ -10,6 +10,10 @@ from harness.atmos.affected import affected as affected_items
 from harness.atmos.dependents import describe_dependents
 from harness.cli.common import emit, format_option, make_resolver, resolver_options, split_list
 
+_USE_MOCKS_HELP = ("Resolve !terraform.output / !terraform.state from the producer component's 'mocks' section "
+                   "(Atmos 1.224+); a missing mocks section or output is an error unless the expression has a "
+                   "'// default'.")
+
 
 @click.group()
 def describe() -> None:
@@ -20,14 +24,15 @@ def describe() -> None:
 @click.option("-s", "--stack", "stacks", multiple=True, help="Only these stacks (name or manifest key); repeatable.")
 @click.option("--components", multiple=True, help="Only these components (comma-separated or repeated).")
 @click.option("--include-empty-stacks", is_flag=True, help="Also list manifests that define no component.")
+@click.option("--use-mocks", is_flag=True, help=_USE_MOCKS_HELP)
 @format_option
 @resolver_options
-def describe_stacks(stacks: tuple[str, ...], components: tuple[str, ...], include_empty_stacks: bool, fmt: str,
-                    base_path: Path | None, process_templates: bool, process_functions: bool,
-                    allow_exec: bool) -> None:
+def describe_stacks(stacks: tuple[str, ...], components: tuple[str, ...], include_empty_stacks: bool,
+                    use_mocks: bool, fmt: str, base_path: Path | None, process_templates: bool,
+                    process_functions: bool, allow_exec: bool) -> None:
     """Every stack and its component instances: {stack: {components: {terraform: {...}}}}."""
     resolver = make_resolver(base_path, process_templates=process_templates, process_functions=process_functions,
-                             allow_exec=allow_exec)
+                             allow_exec=allow_exec, use_mocks=use_mocks)
     emit(resolver.describe_stacks(split_list(stacks) or None, split_list(components) or None,
                                   include_empty=include_empty_stacks), fmt)
 
@@ -35,13 +40,26 @@ def describe_stacks(stacks: tuple[str, ...], components: tuple[str, ...], includ
 @describe.command("component")
 @click.argument("component")
 @click.option("-s", "--stack", required=True, help="Stack name (e.g. plat-ue1-dev).")
+@click.option("--provenance", is_flag=True,
+              help="Print each value with the manifest file:line that set it and the values it overrode.")
+@click.option("--use-mocks", is_flag=True, help=_USE_MOCKS_HELP)
 @format_option
 @resolver_options
-def describe_component(component: str, stack: str, fmt: str, base_path: Path | None, process_templates: bool,
-                       process_functions: bool, allow_exec: bool) -> None:
+def describe_component(component: str, stack: str, provenance: bool, use_mocks: bool, fmt: str,
+                       base_path: Path | None, process_templates: bool, process_functions: bool,
+                       allow_exec: bool) -> None:
     """One component in one stack, fully resolved (vars, settings, env, backend, workspace, ...)."""
     resolver = make_resolver(base_path, process_templates=process_templates, process_functions=process_functions,
-                             allow_exec=allow_exec)
+                             allow_exec=allow_exec, use_mocks=use_mocks)
+    if provenance:
+        from harness.atmos.provenance import describe_provenance, provenance_text
+
+        described = describe_provenance(resolver, component, stack)
+        if fmt == "json":
+            emit(described, fmt)
+        else:
+            click.echo(provenance_text(described), nl=False)
+        return
     emit(resolver.describe_component(component, stack), fmt)
 
 

@@ -7,20 +7,18 @@ a clear error naming the consumer, the producer and what is there.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
-from harness.atmos.functions import TerraformRef, parse_terraform_ref, split_function
+from harness.atmos.functions import TerraformRef, output_value, parse_terraform_ref, split_function
 from harness.errors import HarnessError
 
 if TYPE_CHECKING:
     from harness.atmos import Instance, Resolver
 
 OutputReader = Callable[["Instance"], Mapping[str, Any] | None]
-_STEP = re.compile(r"\.?([A-Za-z0-9_-]+)|\[(\d+)\]|\[\"([^\"]+)\"\]")
+#: Evaluate an Atmos output expression on a producer's outputs (shared with ``--use-mocks``).
+pick = output_value
 
 
 def as_ref(value: Any) -> TerraformRef | None:
@@ -32,37 +30,6 @@ def as_ref(value: Any) -> TerraformRef | None:
         if call and call[0] in ("!terraform.output", "!terraform.state"):
             return parse_terraform_ref(call[0], call[1])
     return None
-
-
-def pick(outputs: Mapping[str, Any], expression: str, *, where: str) -> Any:
-    """Evaluate an Atmos output expression: ``name``, ``.name.attr``, ``.list[0]``, with ``// default``."""
-    text, sep, fallback = expression.partition("//")
-    text = text.strip()
-    has_default = bool(sep)
-    default = yaml.safe_load(fallback.strip()) if has_default else None
-    steps = []
-    pos = 0
-    while pos < len(text):
-        match = _STEP.match(text, pos)
-        if match is None:
-            raise HarnessError(f"{where}: cannot read output expression '{expression}'")
-        steps.append(match.group(1) or match.group(3) or int(match.group(2)))
-        pos = match.end()
-    if not steps:
-        raise HarnessError(f"{where}: empty output expression")
-    value: Any = outputs
-    for i, step in enumerate(steps):
-        try:
-            value = value[step]
-        except (KeyError, IndexError, TypeError):
-            if has_default:
-                return default
-            if i == 0:
-                known = ", ".join(sorted(outputs)) or "none"
-                raise HarnessError(f"{where}: output '{step}' is not in the producer's state "
-                                   f"(outputs: {known})") from None
-            raise HarnessError(f"{where}: '{expression}' does not resolve in the producer's outputs") from None
-    return value
 
 
 def resolve_inputs(instance: Instance, resolver: Resolver, read_outputs: OutputReader,

@@ -48,8 +48,8 @@ def test_expired_waiver_fails_saying_when(example_copy: Path) -> None:
 
 
 def test_stale_waiver_is_reported(example_copy: Path) -> None:
-    edit(example_copy / "stacks/catalog/iam-role/ci-runner.yaml", "resources: aws_iam_role_policy.inline*",
-         "resources: aws_iam_role_policy.inline*\n            - policy: s3.versioning\n"
+    edit(example_copy / "stacks/catalog/iam-role/ci-runner.yaml", "ticket: SEC-143",
+         "ticket: SEC-143\n            - policy: s3.versioning\n"
          "              resources: aws_s3_bucket.nothing\n              reason: left over\n"
          "              expires: 2027-01-01")
     result = run_cli("check", "--base-path", str(example_copy))
