@@ -69,7 +69,7 @@ def test_contract_errors_fail_the_check_and_severities_are_configurable(example_
     result = run_cli("check", "--base-path", str(example_copy))
     assert result.code == 1
     assert "contract.validation-failed: plat-ue1-dev/vpc: var 'subnet_newbits' = 12 fails validation" in result.out
-    edit(example_copy / "atmos.yaml", "settings:\n", "settings:\n  harness:\n    contracts:\n      severity:\n"
+    edit(example_copy / "atmos.yaml", "  harness:\n", "  harness:\n    contracts:\n      severity:\n"
          "        contract.validation-failed: warning\n")
     relaxed = run_cli("check", "--base-path", str(example_copy))
     assert relaxed.code == 0, relaxed.out + relaxed.err
