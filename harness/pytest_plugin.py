@@ -17,6 +17,7 @@ import pytest
 
 from harness import __version__
 from harness.errors import HarnessError
+from harness.masking import mask_test_report, mask_text
 from harness.plan import Resource, Undetermined
 
 # The plugin loads in every pytest run of the environment (a pytest11 entry point): the heavy parts of
@@ -434,6 +435,7 @@ def pytest_runtest_makereport(
         except HarnessError as exc:
             lines.append(f"(no instance context: {exc})")
         report.sections.append(("harness", "\n".join(lines)))
+    mask_test_report(report)  # before the terminal, --junitxml, xdist and the harness report see it
     return report
 
 
@@ -459,6 +461,6 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         strict = config.getoption("harness_strict_unknowns")
         terminalreporter.section("harness: undetermined checks")
         for line in undetermined[:50]:
-            terminalreporter.write_line(line)
+            terminalreporter.write_line(mask_text(line))
         verdict = "failed (--strict-unknowns)" if strict else "skipped"
         terminalreporter.write_line(f"{len(undetermined)} undetermined ({verdict})")
