@@ -31,13 +31,17 @@ variable "api_token" {{
 }}
 variable "db_password" {{ type = string }}
 variable "team_label" {{ type = string }}
+variable "tags" {{
+  type    = map(string)
+  default = {{}}
+}}
 """,
     "main.tf": """\
 resource "aws_ssm_parameter" "token" {
   name  = "/${var.namespace}/${var.stage}/api-token"
   type  = "SecureString"
   value = var.api_token
-  tags  = { team = var.team_label }
+  tags  = merge(var.tags, { team = var.team_label })
 }
 
 resource "aws_db_instance" "db" {
@@ -49,7 +53,7 @@ resource "aws_db_instance" "db" {
   password            = var.db_password
   storage_encrypted   = true
   skip_final_snapshot = true
-  tags                = { team = var.team_label }
+  tags                = merge(var.tags, { team = var.team_label })
 }
 
 output "token_name" { value = aws_ssm_parameter.token.name }
