@@ -17,6 +17,7 @@ from harness.atmos.functions import is_deferred
 from harness.contracts import ContractFinding
 from harness.engines import Engine, PlanCache, PlanRequest, cache_key, make_engine
 from harness.errors import HarnessError
+from harness.masking import configure_from as configure_masking
 from harness.plan import Plan
 from harness.policy import PolicyResult, evaluate_instance, load_user_policies
 from harness.terraform import ModuleConfig, load_module
@@ -65,6 +66,7 @@ class HarnessSession:
                           if c is not None), None)
             base = found.parent if found is not None else self.options.start
         config = load_config(base, allow_exec=self.options.allow_exec or None)
+        configure_masking(config)  # atmos.yaml's settings.terminal.mask apply to everything this run prints
         return Resolver(config)
 
     @cached_property

@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 
 from harness.check import CheckResult, run_check
-from harness.cli.common import base_path_option, progress_printer
+from harness.cli.common import base_path_option, echo, progress_printer
+from harness.masking import mask
 from harness.policy import format_table, load_user_policies
 from harness.policy import to_json as policies_json
 from harness.select import affected_instances
@@ -24,29 +25,29 @@ def _print_table(result: CheckResult) -> None:
         rows.append((stack, component, *(str(counts.get(c, 0)) if counts.get(c) else "." for c in _COLUMNS)))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for row in rows:
-        click.echo("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
+        echo("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
 
 
 def _print_details(result: CheckResult, folders: dict[tuple[str, str], str]) -> None:
     for problem in result.problems:
-        click.echo(f"stack problem: {problem}")
+        echo(f"stack problem: {problem}")
     for contract in result.contracts:
-        click.echo(f"contract: {contract}")
+        echo(f"contract: {contract}")
     for instance_id, error in sorted(result.plan_errors.items()):
-        click.echo(f"plan error: {instance_id}: {error}")
+        echo(f"plan error: {instance_id}: {error}")
     for policy_result in result.policies:
         for error in policy_result.errors:
-            click.echo(f"policy error: {error}")
+            echo(f"policy error: {error}")
     for finding in result.failures():
         folder = folders.get((finding.stack, finding.component), "")
         where = f" ({folder}/{finding.source})" if finding.source and folder else (
             f" ({finding.source})" if finding.source else "")
         controls = f" [{', '.join(finding.controls)}]" if finding.controls else ""
-        click.echo(f"{finding.severity.name.lower()}: {finding.policy}: {finding.stack}/{finding.component}: "
+        echo(f"{finding.severity.name.lower()}: {finding.policy}: {finding.stack}/{finding.component}: "
                    f"{finding.address or ''}{where}: {finding.message}{controls}")
     for policy_result in result.policies:
         for waiver in policy_result.stale:
-            click.echo(f"stale waiver: {policy_result.stack}/{policy_result.component}: {waiver.describe()}")
+            echo(f"stale waiver: {policy_result.stack}/{policy_result.component}: {waiver.describe()}")
 
 
 @click.command("check")
@@ -79,10 +80,10 @@ def check(stacks: str | None, components: str | None, engine: str, plans_dir: Pa
             affected = affected_instances(session.resolver.config, affected_since, allow_exec=allow_exec)
             if affected.decided:
                 session.selected = [i for i in session.selected if i.id in affected.instances]
-                click.echo(f"{len(session.selected)} affected instance(s) since {affected_since}", err=True)
+                echo(f"{len(session.selected)} affected instance(s) since {affected_since}", err=True)
                 nothing_selected = f"no instance is affected since {affected_since}"
             else:
-                click.echo(affected.note, err=True)
+                echo(affected.note, err=True)
         result = run_check(session, threshold=threshold, progress=progress_printer(total_threshold=40),
                            nothing_selected=nothing_selected)
         folders = {(i.stack, i.component): session.resolver.config.relative(i.component_path)
@@ -90,18 +91,18 @@ def check(stacks: str | None, components: str | None, engine: str, plans_dir: Pa
     finally:
         session.close()
     if fmt == "json":
-        click.echo(json.dumps(result.to_json(), indent=2, default=str))
+        echo(json.dumps(mask(result.to_json()), indent=2, default=str))
     else:
         _print_table(result)
         _print_details(result, folders)
         verdict = "passed" if result.ok else "FAILED"
         warnings = len(result.contracts) - len(result.blocking_contracts)
         if result.empty is not None:
-            click.echo(f"check FAILED: {result.empty}", err=True)
+            echo(f"check FAILED: {result.empty}", err=True)
         elif result.nothing_selected is not None and not result.problems:
-            click.echo(f"check passed: {result.nothing_selected}: 0 instances checked", err=True)
+            echo(f"check passed: {result.nothing_selected}: 0 instances checked", err=True)
         else:
-            click.echo(f"check {verdict}: {result.checked} instances, {len(result.failures())} failing finding(s) "
+            echo(f"check {verdict}: {result.checked} instances, {len(result.failures())} failing finding(s) "
                        f"at or above {result.threshold.name.lower()}, {len(result.blocking_contracts)} contract "
                        f"error(s), {warnings} contract warning(s), {len(result.problems)} stack problem(s)",
                        err=not result.ok)
@@ -115,4 +116,4 @@ def check(stacks: str | None, components: str | None, engine: str, plans_dir: Pa
 def policies(fmt: str, base_path: Path | None) -> None:
     """Every policy (built-in and the repository's own) with id, severity, title and control ids."""
     load_user_policies(base_path or Path.cwd())
-    click.echo(policies_json() if fmt == "json" else format_table())
+    echo(policies_json() if fmt == "json" else format_table())

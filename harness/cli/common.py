@@ -83,6 +83,13 @@ def make_resolver(
     )
 
 
+def echo(message: str = "", **kwargs: Any) -> None:
+    """``click.echo`` through ``harness.masking.mask_text``: for command output that may carry stack values."""
+    from harness.masking import mask_text
+
+    click.echo(mask_text(message), **kwargs)
+
+
 def plain(data: Any) -> Any:
     """Plain JSON types only (deferred references become their text)."""
     return json.loads(json.dumps(data, default=str))

@@ -10,6 +10,7 @@ import click
 from harness.cli.common import base_path_option
 from harness.engines import load_plan_file
 from harness.errors import ConfigError
+from harness.masking import mask, mask_text
 from harness.plan import Plan
 from harness.session import HarnessSession, SessionOptions
 
@@ -42,11 +43,15 @@ def _table(plan: Plan) -> str:
               help="Normalize this plan JSON file (terraform show -json) instead of planning.")
 @click.option("--terraform", "binary", default=None, help="Terraform or OpenTofu binary.")
 @click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True)
+@click.option("--show-sensitive", is_flag=True, default=False,
+              help="Print sensitive values and Atmos-masked text in clear (on purpose; never in CI logs).")
 @base_path_option
 def plan(component: str | None, stack: str | None, engine: str, plans_dir: Path | None, plan_file: Path | None,
-         binary: str | None, fmt: str, base_path: Path | None) -> None:
+         binary: str | None, fmt: str, show_sensitive: bool, base_path: Path | None) -> None:
     """Print the normalized plan of COMPONENT in STACK (unknown values marked as unknown).
 
+    Sensitive values (Terraform's sensitive variables, outputs and provider attributes) show as
+    {"__sensitive__": true}, and atmos.yaml's settings.terminal.mask applies, unless --show-sensitive.
     With --plan-file, normalize a recorded plan JSON instead; no Atmos repository is needed then.
     """
     if plan_file is not None:
@@ -62,6 +67,7 @@ def plan(component: str | None, stack: str | None, engine: str, plans_dir: Path 
         finally:
             session.close()
     if fmt == "json":
-        click.echo(json.dumps(result.to_json(), indent=2, sort_keys=True))
+        data = result.to_json(reveal=show_sensitive)
+        click.echo(json.dumps(data if show_sensitive else mask(data), indent=2, sort_keys=True))
     else:
-        click.echo(_table(result))
+        click.echo(_table(result) if show_sensitive else mask_text(_table(result)))

@@ -50,6 +50,7 @@ from harness.engines._sources import ModuleNode, iter_nodes
 from harness.engines.base import PlanRequest
 from harness.engines.iam import PolicyError, render_policy_document
 from harness.plan.model import Deferred, Plan, Resource, SourceLocation, Unknown, unknown_paths
+from harness.terraform.sensitive_attrs import schema_sensitive_paths
 
 META_ARGS = frozenset({"count", "for_each", "depends_on", "lifecycle", "provider", "provisioner",
                        "connection", "dynamic", "__tfmeta"})
@@ -558,8 +559,14 @@ class StaticPlanBuilder:
             stack=self.request.stack, component=self.request.component, engine="static",
             complete=False, resources=resources, outputs=outputs, variables=self._variables(),
             unexpanded=self.unexpanded, conditional=self.conditional, errors=self.errors,
-            output_sensitive=sensitive_outputs,
+            output_sensitive=sensitive_outputs, variable_sensitive=self._sensitive_variables(),
         )
+
+    def _sensitive_variables(self) -> list[str]:
+        """Root variables declared ``sensitive = true``."""
+        variables = self.tree.source.variables if self.tree.source is not None else {}
+        return [name for name, block in variables.items()
+                if "sensitive" in block.attrs and block.attrs["sensitive"].text.strip() == "true"]
 
     def _variables(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -657,11 +664,13 @@ class StaticPlanBuilder:
         unknown = unknown_paths(values)
         redacted = {p for p in unknown if _is_redacted(values, p)}
         declared = {k for k, expr in block.attrs.items() if k in values and self._sensitive(node, expr, 0)}
+        provider = provider_for(node, type_)
+        schema = schema_sensitive_paths(provider, mode, type_, values, self.request.component_dir)
         return Resource(
             address=address, mode=mode, type=type_, name=name, index=index,
-            module_address=inst or None, provider=provider_for(node, type_),
+            module_address=inst or None, provider=provider,
             actions=("read",) if mode == "data" else ("create",), values=values,
-            unknown=frozenset(p for p in unknown if p), sensitive=frozenset(redacted | declared), source=loc,
+            unknown=frozenset(p for p in unknown if p), sensitive=frozenset(redacted | declared | schema), source=loc,
         )
 
 

@@ -129,7 +129,8 @@ def plan_from_json(data: Any, *, stack: str, component: str, engine: str = "reco
         seen.add(address)
         resources.append(_resource(change, address, module_address, raw, values,
                                    before if isinstance(before, dict) else None,
-                                   sensitive_paths(body.get("after_sensitive")), module_dirs))
+                                   sensitive_paths(body.get("after_sensitive"))
+                                   + sensitive_paths(body.get("before_sensitive")), module_dirs))
     prior = ((data.get("prior_state") or {}).get("values") or {}).get("root_module") or {}
     extra: list[dict[str, Any]] = []
     _data_from_state(prior, seen, extra)
@@ -150,7 +151,13 @@ def plan_from_json(data: Any, *, stack: str, component: str, engine: str = "reco
     complete = bool(data.get("complete", True)) and not data.get("errored") and not unexpanded
     return Plan(stack=stack, component=component, engine=engine, complete=complete, resources=resources,
                 outputs=outputs, variables=variables, unexpanded=unexpanded, errors=errors,
-                output_sensitive=sensitive_outputs)
+                output_sensitive=sensitive_outputs, variable_sensitive=_sensitive_variables(config))
+
+
+def _sensitive_variables(root_module: Mapping[str, Any]) -> list[str]:
+    """Root variables the configuration declares ``sensitive = true`` (plan JSON keeps the flag there)."""
+    declared = root_module.get("variables") or {}
+    return [name for name, var in declared.items() if isinstance(var, Mapping) and var.get("sensitive") is True]
 
 
 def _resource(item: Mapping[str, Any], address: str, module_address: str | None, raw: tuple[str, ...],

@@ -14,13 +14,16 @@ from harness.plan.model import (
     unknown_paths,
 )
 from harness.plan.outcome import Undetermined, find_unknown, is_known, require_known
+from harness.plan.sensitive import SENSITIVE_TEXT, Sensitive, reveal
 
 __all__ = [
     "ACTIONS",
+    "SENSITIVE_TEXT",
     "Deferred",
     "Plan",
     "PlanLookupError",
     "Resource",
+    "Sensitive",
     "SourceLocation",
     "Undetermined",
     "Unknown",
@@ -29,6 +32,7 @@ __all__ = [
     "is_known",
     "normalize_actions",
     "require_known",
+    "reveal",
     "split_path",
     "unknown_paths",
 ]

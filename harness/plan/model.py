@@ -11,6 +11,9 @@ Choices worth knowing:
 - ``Resource.actions`` is normalized: Terraform's ``["delete", "create"]`` and
   ``["create", "delete"]`` both become ``("replace",)``; the list exactly as Terraform
   wrote it stays in ``Resource.raw_actions``.
+- A sensitive value (``Resource.sensitive`` paths, ``Plan.output_sensitive``,
+  ``Plan.variable_sensitive``) is wrapped in ``Sensitive``: it compares as its value and prints as
+  ``(sensitive value)``; ``to_json()`` leaves it out unless ``reveal=True``.
 - Attribute paths are dotted (``tags.Name``, ``ingress.0.cidr_blocks``); a key that
   contains a dot is written in brackets: ``tags["kubernetes.io/role"]``.
 """
@@ -25,9 +28,12 @@ from typing import Any, NoReturn
 
 from harness.errors import HarnessError
 from harness.plan.outcome import Undetermined
+from harness.plan.sensitive import Sensitive, sensitive_strings, wrap_paths
 
 ACTIONS = ("create", "update", "delete", "replace", "read", "no-op")
 UNKNOWN_KEY = "__unknown__"
+#: JSON marker of a sensitive value: ``{"__sensitive__": true}``, with ``"value"`` only when revealed on purpose.
+SENSITIVE_KEY = "__sensitive__"
 
 
 @dataclass(frozen=True, eq=False)
@@ -238,6 +244,9 @@ class Resource:
             self.raw_actions = tuple(self.actions)
         if not self.unknown:
             self.unknown = frozenset(p for p in unknown_paths(self.values) if p)
+        if self.sensitive:
+            self.values = wrap_paths(self.values, sorted(self.sensitive), _is_unknown)
+            self.before = wrap_paths(self.before, sorted(self.sensitive), _is_unknown)
 
     @property
     def base_address(self) -> str:
@@ -265,7 +274,7 @@ class Resource:
         """True when the attribute at ``path`` (or something above it) is unknown."""
         return isinstance(get_path(self.values, path, None), Unknown)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, reveal: bool = False) -> dict[str, Any]:
         """The JSON form (see ``Plan.to_json``)."""
         return {
             "address": self.address,
@@ -277,8 +286,8 @@ class Resource:
             "provider": self.provider,
             "actions": list(self.actions),
             "raw_actions": list(self.raw_actions),
-            "values": to_jsonable(self.values),
-            "before": to_jsonable(self.before),
+            "values": to_jsonable(self.values, reveal=reveal),
+            "before": to_jsonable(self.before, reveal=reveal),
             "unknown": sorted(self.unknown),
             "sensitive": sorted(self.sensitive),
             "source": None if self.source is None else {"file": self.source.file, "line": self.source.line},
@@ -306,14 +315,22 @@ class Resource:
         )
 
 
-def to_jsonable(value: Any) -> Any:
-    """Replace every Unknown by its JSON marker."""
+def _is_unknown(value: Any) -> bool:
+    return isinstance(value, Unknown)
+
+
+def to_jsonable(value: Any, *, reveal: bool = False) -> Any:
+    """Replace every Unknown and Sensitive by its JSON marker (a sensitive value only with ``reveal``)."""
     if isinstance(value, Unknown):
         return value.to_json()
+    if isinstance(value, Sensitive):
+        if not reveal:
+            return {SENSITIVE_KEY: True}
+        return {SENSITIVE_KEY: True, "value": to_jsonable(value.reveal(), reveal=True)}
     if isinstance(value, Mapping):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
+        return {str(k): to_jsonable(v, reveal=reveal) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [to_jsonable(v) for v in value]
+        return [to_jsonable(v, reveal=reveal) for v in value]
     return value
 
 
@@ -322,10 +339,19 @@ def from_jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         if value.get(UNKNOWN_KEY) is True:
             return Unknown(str(value.get("reason", "")), value.get("ref"))
+        if value.get(SENSITIVE_KEY) is True:
+            if "value" not in value:
+                return Unknown("sensitive value, not recorded in this file")
+            return wrap_paths(from_jsonable(value["value"]), [""], _is_unknown)
         return {k: from_jsonable(v) if isinstance(v, (dict, list)) else v for k, v in value.items()}
     if isinstance(value, list):
         return [from_jsonable(v) if isinstance(v, (dict, list)) else v for v in value]
     return value
+
+
+def _top_level(names: Iterable[str]) -> list[str]:
+    """Output/variable names as paths (a name is one key, whatever characters it holds)."""
+    return [join_path([name]) for name in sorted(names)]
 
 
 Predicate = Callable[[Resource], bool]
@@ -362,18 +388,26 @@ class Plan:
         conditional: Iterable[Deferred] = (),
         errors: Iterable[str] = (),
         output_sensitive: Iterable[str] = (),
+        variable_sensitive: Iterable[str] = (),
     ) -> None:
         self.stack = stack
         self.component = component
         self.engine = engine
         self.complete = complete
         self._resources = sorted(resources, key=lambda r: r.address)
-        self.outputs: dict[str, Any] = dict(sorted((outputs or {}).items()))
-        self.variables: dict[str, Any] = dict(sorted((variables or {}).items()))
+        self.output_sensitive = frozenset(output_sensitive)
+        self.outputs: dict[str, Any] = wrap_paths(dict(sorted((outputs or {}).items())),
+                                                  _top_level(self.output_sensitive), _is_unknown)
+        # a variable holding a value the plan hides elsewhere (a stack literal fed to a provider-sensitive
+        # attribute) is hidden too: Terraform cannot follow the value, the plan model can
+        hidden = sensitive_strings([r.values for r in self._resources], self.outputs)
+        self.variable_sensitive = frozenset(variable_sensitive) | {
+            k for k, v in (variables or {}).items() if isinstance(v, str) and v in hidden}
+        self.variables: dict[str, Any] = wrap_paths(dict(sorted((variables or {}).items())),
+                                                    _top_level(self.variable_sensitive), _is_unknown)
         self.unexpanded = sorted(unexpanded, key=lambda d: d.address)
         self.conditional = sorted(conditional, key=lambda d: d.address)
         self.errors = list(errors)
-        self.output_sensitive = frozenset(output_sensitive)
 
     def __repr__(self) -> str:
         return (f"Plan({self.stack}/{self.component}, engine={self.engine}, "
@@ -440,8 +474,12 @@ class Plan:
             raise PlanLookupError(f"{self.stack}/{self.component}: no output {name!r} (outputs: {names})")
         return self.outputs[name]
 
-    def to_json(self) -> dict[str, Any]:
-        """A deterministic JSON-able dict; Unknown is ``{"__unknown__": true, "reason", "ref"}``."""
+    def to_json(self, *, reveal: bool = False) -> dict[str, Any]:
+        """A deterministic JSON-able dict; Unknown is ``{"__unknown__": true, "reason", "ref"}``.
+
+        A sensitive value is ``{"__sensitive__": true}``; with ``reveal`` (the plan cache,
+        ``harness plan --show-sensitive``) it also holds ``"value"``.
+        """
 
         def deferred(items: list[Deferred]) -> list[dict[str, Any]]:
             return [
@@ -455,10 +493,11 @@ class Plan:
             "component": self.component,
             "engine": self.engine,
             "complete": self.complete,
-            "resources": [r.to_json() for r in self._resources],
-            "outputs": to_jsonable(self.outputs),
+            "resources": [r.to_json(reveal=reveal) for r in self._resources],
+            "outputs": to_jsonable(self.outputs, reveal=reveal),
             "output_sensitive": sorted(self.output_sensitive),
-            "variables": to_jsonable(self.variables),
+            "variables": to_jsonable(self.variables, reveal=reveal),
+            "variable_sensitive": sorted(self.variable_sensitive),
             "unexpanded": deferred(self.unexpanded),
             "conditional": deferred(self.conditional),
             "errors": list(self.errors),
@@ -488,4 +527,5 @@ class Plan:
             conditional=deferred(data.get("conditional", ())),
             errors=data.get("errors", ()),
             output_sensitive=data.get("output_sensitive", ()),
+            variable_sensitive=data.get("variable_sensitive", ()),
         )

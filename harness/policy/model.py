@@ -84,13 +84,15 @@ class PolicyContext:
     backend_type: str = ""
     params: Mapping[str, Any] = field(default_factory=dict)
     default_tags: Mapping[str, Any] = field(default_factory=dict)
+    #: The resolved instance, when the caller has one (policies that name the manifest line of a value).
+    instance: Instance | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_instance(cls, instance: Instance, *, default_tags: Mapping[str, Any] | None = None) -> PolicyContext:
         """The context of a resolved Atmos instance."""
         return cls(stack=instance.stack, component=instance.component, settings=instance.settings,
                    vars=instance.vars, backend=instance.backend, backend_type=instance.backend_type,
-                   default_tags=dict(default_tags or {}))
+                   default_tags=dict(default_tags or {}), instance=instance)
 
     @property
     def harness(self) -> Mapping[str, Any]:

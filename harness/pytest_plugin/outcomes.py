@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from harness.errors import HarnessError
+from harness.masking import mask_test_report
 from harness.plan import Resource, Undetermined
 from harness.pytest_plugin.state import CALL_PROPERTIES_KEY, harness_session
 
@@ -42,6 +43,7 @@ def pytest_runtest_makereport(
         except HarnessError as exc:
             lines.append(f"(no instance context: {exc})")
         report.sections.append(("harness", "\n".join(lines)))
+    mask_test_report(report)  # before the terminal, --junitxml, xdist and the harness report see it
     return report
 
 

@@ -16,6 +16,7 @@ import pytest
 
 from harness import __version__
 from harness.errors import HarnessError
+from harness.masking import mask_text
 from harness.pytest_plugin.state import (
     COLLECTION_ERRORS_KEY,
     CONTRACT_WARNINGS_KEY,
@@ -149,7 +150,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if warnings:
         terminalreporter.section("harness: contract warnings (not fatal, as in Terraform)")
         for line in warnings[:50]:
-            terminalreporter.write_line(line)
+            terminalreporter.write_line(mask_text(line))
         more = f" ({len(warnings) - 50} not shown)" if len(warnings) > 50 else ""
         terminalreporter.write_line(f"{len(warnings)} contract warning(s){more}")
     undetermined = config.stash.get(UNDETERMINED_KEY, [])
@@ -157,6 +158,6 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         strict = config.getoption("harness_strict_unknowns")
         terminalreporter.section("harness: undetermined checks")
         for line in undetermined[:50]:
-            terminalreporter.write_line(line)
+            terminalreporter.write_line(mask_text(line))
         verdict = "failed (--strict-unknowns)" if strict else "skipped"
         terminalreporter.write_line(f"{len(undetermined)} undetermined ({verdict})")

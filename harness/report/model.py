@@ -23,6 +23,7 @@ import jsonschema
 
 from harness import __version__
 from harness.errors import HarnessError
+from harness.masking import mask
 
 FORMAT = "atmos-harness-report"
 VERSION = 1
@@ -426,7 +427,7 @@ class Report:
 
     def dumps(self) -> str:
         """The report as JSON text (stable key order, trailing newline)."""
-        return json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n"
+        return json.dumps(mask(self.to_json()), indent=2, ensure_ascii=False) + "\n"
 
     def write(self, path: str | Path) -> Path:
         """Write atomically (temporary file in the same folder, then rename): readers never see half a report."""
@@ -591,4 +592,4 @@ def report_from_data(data: Any, *, source: str | Path = "<report>") -> Report:
     if error is not None:
         where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path) or "(top level)"
         raise ReportError(f"invalid report at {where}: {error.message}", file=source)
-    return Report.from_json(data)
+    return Report.from_json(mask(data))  # a report written before masking settings changed is masked too
