@@ -118,7 +118,7 @@ def test_pytest_runs_only_affected_instances(git_example: Path) -> None:
          "--affected-since", "main", "--harness-cache", "off", "-q", "-p", "no:cacheprovider"],
         cwd=REPO, capture_output=True, text=True, timeout=600, check=False)
     assert "core-ue1-security/guardduty: stack.vars, manifest stacks/catalog/guardduty.yaml" in proc.stdout
-    assert "2 passed, 149 deselected" in proc.stdout, proc.stdout[-2000:]
+    assert "4 passed, 207 deselected" in proc.stdout, proc.stdout[-2000:]  # 2 tests + its policy and contract items
 
 
 def test_shards_are_deterministic_disjoint_and_balanced() -> None:
