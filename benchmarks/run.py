@@ -242,7 +242,7 @@ def cache_speedup(ctx: BenchContext) -> Result:
         warm_dir = Path(tmp) / "warm"
         all_plans(warm_dir)
         (warm_seconds,) = wall.best_of(lambda: all_plans(warm_dir))
-        suite = ["-m", "pytest", "tests/unit/components", "tests/unit/stacks", "tests/unit/policies", "-q",
+        suite = ["-m", "pytest", "tests/unit/components", "tests/unit/stacks", "-q",  # + the built-in policy items
                  "-p", "no:cacheprovider", "--engine", "static"]
         suite_dir = Path(tmp) / "suite"
 

@@ -93,7 +93,7 @@ COMPONENTS: tuple[_Component, ...] = (
         "access_config": {"authentication_mode": "API", "bootstrap_cluster_creator_admin_permissions": False},
     }, depends_on=("vpc",)),
     _Component("eks-node-group", "eks", {
-        "cluster_name": Fn("!terraform.output", "eks-cluster eks_cluster_id"),
+        "cluster_name": Fn("!terraform.output", "eks-cluster id"),
         "instance_types": ["m6i.large", "m6a.large"],
         "desired_size": 2,
         "min_size": 1,

@@ -107,8 +107,11 @@ class HarnessSession:
         return found
 
     def contract_errors(self, instance: Instance) -> list[ContractFinding]:
-        """What Terraform would reject in the instance's inputs (missing, mistyped or invalid vars)."""
-        return [f for f in self.contract_findings.get(instance.id, []) if f.blocking]
+        """What Terraform would reject in the instance's inputs (missing, mistyped or invalid vars); broken
+        dependency contracts fail the contract item, not the plan."""
+        from harness.thresholds import INPUT_CHECKS
+
+        return [f for f in self.contract_findings.get(instance.id, []) if f.blocking and f.check in INPUT_CHECKS]
 
     def policies(self, instance: Instance, plan: Plan) -> PolicyResult:
         """The policy evaluation of one instance (the repository's own policies loaded once)."""

@@ -34,6 +34,11 @@ DEFAULT_CONTRACT_SEVERITY: dict[str, str] = {
 }
 
 
+#: The checks of an instance's own inputs: at error severity, Terraform would refuse to plan them.
+INPUT_CHECKS = frozenset({"contract.undeclared-var", "contract.missing-required-var", "contract.type-mismatch",
+                          "contract.validation-failed"})
+
+
 def _harness_settings(settings: Any) -> Mapping[str, Any]:
     harness = settings.get("harness") if isinstance(settings, Mapping) else None
     return harness if isinstance(harness, Mapping) else {}

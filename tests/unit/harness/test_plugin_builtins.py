@@ -8,17 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.unit.harness.conftest import WriteRepo, edit, run_cli
-
-ATMOS = """\
-components:
-  terraform:
-    base_path: components/terraform
-stacks:
-  base_path: stacks
-  included_paths: ["orgs/**/*"]
-  name_pattern: "{tenant}-{environment}-{stage}"
-"""
+from tests.unit.harness.conftest import DEFAULT_ATMOS_YAML, WriteRepo, edit, run_cli
 
 SECURITY_GROUP = """\
 variable "admin_cidr" {
@@ -59,7 +49,7 @@ components:
 
 def _repo(write_repo: WriteRepo, **files: str) -> Path:
     """Two stacks, one component, no test file at all; a git repository with everything committed."""
-    repo = write_repo({"atmos.yaml": ATMOS, "components/terraform/sg/main.tf": SECURITY_GROUP,
+    repo = write_repo({"components/terraform/sg/main.tf": SECURITY_GROUP,
                        "stacks/orgs/dev.yaml": _stack("dev"), "stacks/orgs/prod.yaml": _stack("prod"), **files})
     _commit(repo)
     return repo
@@ -124,7 +114,7 @@ def test_ssh_from_anywhere_fails_the_policy_item_the_report_and_the_gate(write_r
 
 def test_the_threshold_is_set_once_in_settings(write_repo: WriteRepo) -> None:
     repo = _repo(write_repo, **{"stacks/orgs/prod.yaml": _stack("prod", "0.0.0.0/0"),
-                                "atmos.yaml": ATMOS + "settings:\n  harness:\n    fail_on: critical\n"})
+                                "atmos.yaml": DEFAULT_ATMOS_YAML + "settings:\n  harness:\n    fail_on: critical\n"})
     edit(repo / "components/terraform/sg/main.tf", "default = 22", "default = 8080")  # not an admin port any more
     _commit(repo)
     result = _pytest(repo, "--harness-report", "report.json")

@@ -10,7 +10,7 @@ from typing import Any
 
 from tests.unit.harness.conftest import REPO, run_cli
 
-SUITE = ["tests/unit/components", "tests/unit/policies"]
+SUITE = ["tests/unit/components"]  # with the built-in policy and contract items
 
 
 def _run(tmp: Path, name: str, *extra: str) -> Path:
@@ -42,4 +42,4 @@ def test_two_shards_merged_equal_a_full_run(tmp_path: Path) -> None:
     result = run_cli("report", "merge", str(merged), str(two), str(one))
     assert result.code == 0, result.err
     assert _essence(merged) == _essence(full)
-    assert run_cli("gate", "--report", str(merged)).code == 0
+    assert run_cli("gate", "--report", str(merged), "--allow-commit-mismatch").code == 0  # any checkout state
