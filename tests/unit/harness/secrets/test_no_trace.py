@@ -9,6 +9,7 @@ subprocess on a copy of the example repository; its stdout, stderr and every fil
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -27,6 +28,9 @@ def _run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "ATMOS_"))}
     return subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True, timeout=600,
                           check=False, env=env)
+
+
+LITERAL_POLICY_ITEM = "atmos.yaml::policies[plat-ue1-dev/secrets-demo]"
 
 
 def _pytest(repo: Path, out: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -102,9 +106,11 @@ def _only_passing(repo: Path, dest: Path) -> Path:
 def test_a_passing_run_compares_secrets_and_leaves_no_trace(repo: Path, tmp_path: Path) -> None:
     passing = _only_passing(repo, tmp_path / "repo")
     before = snapshot(tmp_path)
-    result = _pytest(passing, tmp_path, "-p", "no:xdist")
+    # the built-in policy item of the planted instance fails on purpose (secrets.stack-literal): not this run's subject
+    result = _pytest(passing, tmp_path, "-p", "no:xdist", f"--deselect={LITERAL_POLICY_ITEM}")
     assert result.returncode == 0, result.stdout[-3000:]
-    assert "2 passed" in result.stdout  # == on a sensitive value holds when the value matches
+    # == on a sensitive value holds when the value matches
+    assert result.stdout.count("PASSED tests/test_secrets_demo.py::test_") == 2, result.stdout[-3000:]
     assert_no_trace(result, before, tmp_path)
     assert {p.name for p in _written(before, (tmp_path,))} >= {"junit.xml", "report.json"}
     _plan_cache_is_private(passing)
@@ -115,12 +121,14 @@ def test_a_failing_run_fails_correctly_and_leaves_no_trace(repo: Path, out: Path
     before = snapshot(repo, out)
     result = _pytest(repo, out, *workers)
     assert result.returncode == 1
-    assert "4 failed, 2 passed" in result.stdout
+    # the four failing comparisons, and the planted RDS password literal failing its built-in policy item
+    assert re.search(r"\b5 failed, \d+ passed", result.stdout), result.stdout[-2000:]
+    assert f"FAILED {LITERAL_POLICY_ITEM}" in result.stdout
     assert "assert (sensitive value) == 'something-else'" in result.stdout  # the comparison, not the value
     assert "<MASKED>" in result.stdout  # the Atmos mask literal, in the assertion's diff
     assert_no_trace(result, before, repo, out)
     junit = (out / "junit.xml").read_text(encoding="utf-8")
-    assert junit.count("<failure") == 4 and "(sensitive value)" in junit
+    assert junit.count("<failure") == 5 and "(sensitive value)" in junit
 
     for args in (["markdown", str(out / "report.json")],
                  ["markdown", str(out / "report.json"), "-o", str(out / "report.md")],
