@@ -60,7 +60,7 @@ def test_the_generated_unit_suite_passes(small: tuple[GeneratedOrg, dict[str, An
                            "--engine", "static", "--harness-cache", "off"],
                           cwd=org.root, capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stdout[-3000:]
-    assert f"{6 * 4 * 4} passed" in proc.stdout
+    assert f"{6 * 4 * (3 + 2)} passed" in proc.stdout  # 3 plan tests + the built-in policy and contract items
 
 
 def test_every_instance_merges_catalog_defaults_and_inline_overrides(
