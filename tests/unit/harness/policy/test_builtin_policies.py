@@ -469,8 +469,16 @@ def _context(case: Case) -> Any:
     return ctx(case.settings, vars=case.vars, **case.extra)
 
 
+#: Policies that need a whole repository (manifest files and lines), tested there on real files.
+TESTED_ON_REPOSITORIES = {"secrets.stack-literal": "tests/unit/harness/secrets/test_stack_literal_policy.py"}
+
+
 def test_every_builtin_policy_has_a_case() -> None:
-    assert sorted(IDS) == [p.id for p in catalog()]
+    from tests.unit.harness.conftest import REPO
+
+    assert sorted([*IDS, *TESTED_ON_REPOSITORIES]) == sorted(p.id for p in catalog())
+    for policy_id, module in TESTED_ON_REPOSITORIES.items():
+        assert policy_id in (REPO / module).read_text(encoding="utf-8"), module
     assert len(IDS) >= 25
 
 
