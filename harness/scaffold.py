@@ -58,7 +58,7 @@ def requirement() -> str:
     A harness installed from a local wheel or folder is pinned by version: a path of this machine must
     not end up in the repository (HARNESS_PIP_SPEC points the sessions at such a file instead).
     """
-    from harness.noxsessions import DIST_NAME, installed_spec
+    from harness.install_spec import DIST_NAME, installed_spec
 
     spec = installed_spec()
     if len(spec) == 1 and " @ " in spec[0] and not spec[0].split(" @ ", 1)[1].startswith("file:"):

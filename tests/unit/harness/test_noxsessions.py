@@ -8,18 +8,18 @@ import pytest
 
 nox = pytest.importorskip("nox")
 
-from harness import noxsessions  # noqa: E402 - needs nox
+from harness import install_spec, noxsessions  # noqa: E402 - needs nox
 
 
 def test_harness_pip_spec_overrides_how_the_harness_is_installed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HARNESS_PIP_SPEC", "-e '../my harness[x]'")
-    assert noxsessions.pip_spec() == ["-e", "../my harness[x]"]
+    assert install_spec.pip_spec() == ["-e", "../my harness[x]"]
     monkeypatch.delenv("HARNESS_PIP_SPEC")
-    assert noxsessions.pip_spec() == noxsessions.installed_spec()
+    assert install_spec.pip_spec() == install_spec.installed_spec()
 
 
 def test_the_default_spec_is_the_running_harness(monkeypatch: pytest.MonkeyPatch) -> None:
-    spec = noxsessions.installed_spec()
+    spec = install_spec.installed_spec()
     # this checkout is installed editable in development and CI; a wheel install gives a URL or a version pin
     editable = spec[0] == "-e" and Path(spec[1], "harness", "noxsessions.py").is_file()
     assert editable or spec[0].startswith("atmos-harness")
