@@ -10,6 +10,8 @@ Schema (every key optional)::
           severity_threshold: medium           # policies below this severity are not run
           params:
             network.no-public-admin-ports: {ports: [22, 3389, 5985]}
+          checkov: true                        # false: no checkov findings for this instance
+          # checkov's checks are named checkov.<ID> in enabled/disabled: ["checkov.CKV2_AWS_5"]
 
 Settings are merged by Atmos like any other (org defaults, then stage mixins, then the
 stack), so an org can set a baseline that one stack narrows. Mistakes (unknown keys,
@@ -24,10 +26,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.policy.checkov_catalog import ID_GLOB
 from harness.policy.model import Policy, PolicyError, Severity
 from harness.policy.registry import Registry
 
-KEYS = ("enabled", "disabled", "severity_threshold", "params")
+KEYS = ("enabled", "disabled", "severity_threshold", "params", "checkov")
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,7 @@ class PolicySettings:
     disabled: tuple[str, ...] = ()
     severity_threshold: Severity = Severity.INFO
     params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    checkov: bool = True
 
     def selects(self, item: Policy) -> str | None:
         """None when the policy runs, else why it does not."""
@@ -76,6 +80,8 @@ def parse_policy_settings(raw: Any, registry: Registry, *, where: str) -> Policy
     disabled = () if raw.get("disabled") is None else _globs(raw["disabled"], "disabled", where)
     for key, globs in (("enabled", enabled or ()), ("disabled", disabled)):
         for glob in globs:
+            if ID_GLOB.match(glob):
+                continue  # checkov's checks are known to checkov, not to the registry
             if not registry.matching(glob):
                 raise PolicyError(f"{where}: settings.harness.policies.{key} entry {glob!r} matches no policy")
     threshold = Severity.INFO
@@ -99,4 +105,8 @@ def parse_policy_settings(raw: Any, registry: Registry, *, where: str) -> Policy
             declared = ", ".join(item.params) or "none"
             raise PolicyError(f"{where}: policy {pid} has no parameter(s) {', '.join(bad)} (declared: {declared})")
         params[pid] = dict(values)
-    return PolicySettings(enabled=enabled, disabled=disabled, severity_threshold=threshold, params=params)
+    checkov = raw.get("checkov", True)
+    if not isinstance(checkov, bool):
+        raise PolicyError(f"{where}: settings.harness.policies.checkov must be true or false, got {checkov!r}")
+    return PolicySettings(enabled=enabled, disabled=disabled, severity_threshold=threshold, params=params,
+                          checkov=checkov)

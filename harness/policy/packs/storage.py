@@ -107,6 +107,7 @@ def encryption_kms(resource: Resource, plan: Plan, ctx: PolicyContext) -> Iterat
     severity="high",
     controls=("CIS-2.1.5", "NIST-AC-3", "NIST-AC-21", "FSBP-S3.8"),
     params={"account_level": Param(True, "an aws_s3_account_public_access_block in the plan covers every bucket")},
+    applies_to=("aws_s3_bucket", "aws_s3_bucket_public_access_block"),
 )
 def public_access_block(plan: Plan, ctx: PolicyContext) -> Iterator[Violation]:
     """The block is the guard rail against a later ACL or bucket policy making the data public."""
