@@ -13,7 +13,7 @@ from typing import Any
 from harness.atmos.validate import Problem, validate_stacks
 from harness.contracts import ContractFinding, check_contracts
 from harness.errors import HarnessError
-from harness.policy import Outcome, PolicyResult, Severity, evaluate_instance, load_user_policies
+from harness.policy import Outcome, PolicyResult, Severity, evaluate_all, load_user_policies
 from harness.session import HarnessSession
 
 ProgressFn = Callable[[int, int, str], None]
@@ -28,6 +28,7 @@ class CheckResult:
     policies: list[PolicyResult] = field(default_factory=list)
     plan_errors: dict[str, str] = field(default_factory=dict)
     threshold: Severity = Severity.INFO
+    notes: list[str] = field(default_factory=list)
 
     def failures(self) -> list[Any]:
         """Unwaived policy failures at or above the threshold (expired waivers always count)."""
@@ -71,6 +72,7 @@ class CheckResult:
             "plan_errors": dict(sorted(self.plan_errors.items())),
             "policies": [r.to_json() for r in self.policies],
             "failures": [f.to_json() for f in self.failures()],
+            "notes": list(self.notes),
         }
 
 
@@ -85,13 +87,14 @@ def run_check(session: HarnessSession, *, threshold: str = "info", today: dt.dat
     load_user_policies(resolver.config.base_path)
     instances = session.selected
     result.contracts = check_contracts(resolver, instances)
+    planned = []
     for i, inst in enumerate(instances, start=1):
         if progress is not None:
             progress(i, len(instances), inst.id)
         try:
-            plan = session.plan(inst)
+            planned.append((inst, session.plan(inst)))
         except HarnessError as exc:
             result.plan_errors[inst.id] = str(exc)
-            continue
-        result.policies.append(evaluate_instance(plan, inst, today=today))
+    evaluation = evaluate_all(planned, today=today)
+    result.policies, result.notes = evaluation.results, evaluation.notes
     return result

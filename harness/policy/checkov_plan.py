@@ -17,6 +17,7 @@ from typing import Any
 from harness.plan import Plan, Resource, Unknown
 
 FORMAT_VERSION = "1.2"
+AWS_PROVIDER = "registry.terraform.io/hashicorp/aws"
 _MODULE_PART = re.compile(r'^module\.[^.\[]+(?:\[(?:\d+|"(?:[^"\\]|\\.)*")\])?')
 _CALL_NAME = re.compile(r'module\.([^.\[]+)(?:\[(?:\d+|"(?:[^"\\]|\\.)*")\])?')
 
@@ -110,7 +111,7 @@ def _planned(resource: Resource) -> dict[str, Any]:
         "mode": resource.mode,
         "type": resource.type,
         "name": resource.name,
-        "provider_name": resource.provider or "registry.terraform.io/hashicorp/aws",
+        "provider_name": resource.provider or AWS_PROVIDER,
         "schema_version": 0,
         "values": known_part(resource.values),
         "sensitive_values": {},
@@ -129,7 +130,7 @@ def _change(resource: Resource) -> dict[str, Any]:
         "mode": resource.mode,
         "type": resource.type,
         "name": resource.name,
-        "provider_name": resource.provider or "registry.terraform.io/hashicorp/aws",
+        "provider_name": resource.provider or AWS_PROVIDER,
         "change": {
             "actions": actions,
             "before": known_part(resource.before) if resource.before is not None else None,
@@ -187,6 +188,6 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         "terraform_version": "1.11.4",
         "planned_values": {"root_module": root},
         "resource_changes": changes,
-        "configuration": {"provider_config": {"aws": {"name": "aws", "full_name": "registry.terraform.io/hashicorp/aws"}},
+        "configuration": {"provider_config": {"aws": {"name": "aws", "full_name": AWS_PROVIDER}},
                           "root_module": config_root},
     }

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from harness.plan import Plan, Resource, Undetermined
-from harness.policy.checkov_catalog import PREFIX, checkov_policy
+from harness.policy.checkov_catalog import PREFIX, severity_of
 from harness.policy.helpers import DocumentError, live
 from harness.policy.model import (
     Finding,
@@ -201,10 +201,9 @@ def evaluate(
             if key not in seen:
                 seen.add(key)
                 findings.append(finding)
-    if settings.checkov:
-        findings += _external(external, settings, result)
-        result.passed += [pid for pid in external_passed
-                          if settings.selects(checkov_policy(pid.removeprefix(PREFIX))) is None]
+    findings += _external(external, settings, result)
+    result.passed += [pid for pid in external_passed if settings.selects_id(pid, severity_of(pid.removeprefix(
+        PREFIX))) is None]
     in_scope = [w for w in waivers if w.applies_to(context.component)]
     findings, used = _apply_waivers(sorted(findings, key=_sort_key), in_scope, day)
     result.findings = sorted(findings, key=_sort_key)
@@ -215,8 +214,7 @@ def evaluate(
 def _external(findings: Sequence[Finding], settings: PolicySettings, result: PolicyResult) -> list[Finding]:
     out: list[Finding] = []
     for finding in findings:
-        meta = dataclasses.replace(checkov_policy(finding.policy.removeprefix(PREFIX)), severity=finding.severity)
-        if settings.selects(meta) is None:
+        if settings.selects_id(finding.policy, finding.severity) is None:
             out.append(finding)
         elif finding.policy not in result.skipped:
             result.skipped.append(finding.policy)

@@ -27,7 +27,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.policy.checkov_catalog import ID_GLOB
+from harness.policy.checkov_catalog import PREFIX as CHECKOV_PREFIX
 from harness.policy.model import Policy, PolicyError, Severity
+from harness.policy.organization import BY_ID as ORG_POLICIES
 from harness.policy.registry import Registry
 
 KEYS = ("enabled", "disabled", "severity_threshold", "params", "checkov")
@@ -45,17 +47,29 @@ class PolicySettings:
 
     def selects(self, item: Policy) -> str | None:
         """None when the policy runs, else why it does not."""
-        if self.enabled is not None and not any(fnmatch.fnmatchcase(item.id, g) for g in self.enabled):
+        return self.selects_id(item.id, item.severity)
+
+    def selects_id(self, policy_id: str, severity: Severity) -> str | None:
+        """``selects`` by id and severity (checkov checks and organization policies are not registered)."""
+        if policy_id.startswith(CHECKOV_PREFIX) and not self.checkov:
+            return "checkov switched off"
+        if self.enabled is not None and not any(fnmatch.fnmatchcase(policy_id, g) for g in self.enabled):
             return "not enabled"
-        if any(fnmatch.fnmatchcase(item.id, g) for g in self.disabled):
+        if any(fnmatch.fnmatchcase(policy_id, g) for g in self.disabled):
             return "disabled"
-        if item.severity < self.severity_threshold:
-            return f"severity {item.severity} below threshold {self.severity_threshold}"
+        if severity < self.severity_threshold:
+            return f"severity {severity} below threshold {self.severity_threshold}"
         return None
 
     def params_for(self, item: Policy) -> dict[str, Any]:
         """The policy's defaults overlaid with this stack's params for it."""
         return {**item.defaults, **dict(self.params.get(item.id, {}))}
+
+
+def matches_any_policy(glob: str, registry: Registry) -> bool:
+    """A glob naming a registered policy, an organization policy or a checkov check (known to checkov only)."""
+    return bool(ID_GLOB.match(glob) or registry.matching(glob)
+                or any(fnmatch.fnmatchcase(pid, glob) for pid in ORG_POLICIES))
 
 
 def _globs(value: Any, key: str, where: str) -> tuple[str, ...]:
@@ -80,9 +94,7 @@ def parse_policy_settings(raw: Any, registry: Registry, *, where: str) -> Policy
     disabled = () if raw.get("disabled") is None else _globs(raw["disabled"], "disabled", where)
     for key, globs in (("enabled", enabled or ()), ("disabled", disabled)):
         for glob in globs:
-            if ID_GLOB.match(glob):
-                continue  # checkov's checks are known to checkov, not to the registry
-            if not registry.matching(glob):
+            if not matches_any_policy(glob, registry):
                 raise PolicyError(f"{where}: settings.harness.policies.{key} entry {glob!r} matches no policy")
     threshold = Severity.INFO
     if raw.get("severity_threshold") is not None:
