@@ -1,10 +1,11 @@
 """Every policy engine over every instance at once: built-in and repository policies, checkov, organization policies.
 
 ``evaluate_all`` is the one entry point ``harness check`` calls. Each instance gets its
-own ``PolicyResult`` (built-in findings plus checkov's findings on its plan plus the
-organization clashes that involve it), and every stack lacking coverage by an
-organization policy gets one more result with component ``organization``. Stack
-settings select, waive and threshold all of them alike.
+own ``PolicyResult``: built-in findings, checkov's findings on its plan, the organization
+clashes that involve it. A stack lacking coverage by an organization policy gets a
+finding with component ``organization`` (waivers scoped to that component apply),
+carried in the result of one of the stack's instances. Stack settings select, waive and
+threshold all of them alike.
 """
 
 from __future__ import annotations
@@ -121,12 +122,13 @@ def evaluate_all(items: Sequence[tuple[Instance, Plan]], *, today: dt.date | Non
         if i not in ran:
             result.stale = [w for w in result.stale if not w.policy.startswith(CHECKOV_PREFIX)]
         out.results.append(result)
+    hosts = {(r.stack, r.component): r for r in out.results}
     for stack, findings in sorted(gaps.items()):
         inst = _organization_instance(by_stack[stack]) or by_stack[stack][0]
         empty = Plan(stack=stack, component=COMPONENT, engine="organization", complete=True)
         context = PolicyContext(stack=stack, component=COMPONENT, settings=inst.settings, vars=inst.vars)
-        result = evaluate(empty, context, [], registry=reg, today=today, external=findings)
-        result.empty = False
-        result.stale = []  # organization waivers are declared org-wide: unused in one stack is not stale
-        out.results.append(result)
+        gap = evaluate(empty, context, [], registry=reg, today=today, external=findings)
+        host = hosts[(inst.stack, inst.component)]  # organization waivers are org-wide: none is stale here
+        host.findings += gap.findings
+        host.errors += [e for e in gap.errors if e not in host.errors]
     return out
