@@ -11,6 +11,7 @@ MODULES = (
     "harness.policy.packs.storage",
     "harness.policy.packs.detection",
     "harness.policy.packs.cost",
+    "harness.policy.packs.services",
 )
 
 

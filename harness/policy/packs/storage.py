@@ -186,6 +186,11 @@ def versioning(resource: Resource, plan: Plan, ctx: PolicyContext) -> Iterator[V
     """Without versions a corrupted or deleted state file cannot be recovered."""
     if not is_state_bucket(resource, ctx):
         return
+    yield from versioning_gaps(resource, plan, "state bucket without versioning")
+
+
+def versioning_gaps(resource: Resource, plan: Plan, absent: str) -> Iterator[Violation]:
+    """Violations when the bucket ``resource`` is not versioned; ``absent``: the message when nothing is configured."""
     inline = first_block(resource, "versioning") if not computed_unset(resource, "versioning") else None
     if inline is not None and is_true(require_known(inline.get("enabled"), address=resource.address,
                                                     path="versioning.0.enabled")):
@@ -202,7 +207,7 @@ def versioning(resource: Resource, plan: Plan, ctx: PolicyContext) -> Iterator[V
     if links.maybe:
         yield maybe_links(resource, "versioning configuration", links.maybe)
         return
-    yield missing(plan, resource, "state bucket without versioning")
+    yield missing(plan, resource, absent)
 
 
 def _denies_insecure_transport(stmt: Mapping[str, Any]) -> bool:
