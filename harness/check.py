@@ -20,7 +20,7 @@ from harness.atmos import Resolver
 from harness.atmos.validate import Problem, validate_stacks
 from harness.contracts import ContractFinding, check_contracts
 from harness.errors import HarnessError
-from harness.policy import Outcome, PolicyResult, Severity, evaluate_instance, load_user_policies
+from harness.policy import Outcome, PolicyResult, Severity, evaluate_all, load_user_policies
 from harness.session import HarnessSession
 from harness.thresholds import fail_on
 
@@ -46,6 +46,7 @@ class CheckResult:
     def blocking_contracts(self) -> list[ContractFinding]:
         """Contract errors (what Terraform would reject); warnings do not fail the check."""
         return [c for c in self.contracts if c.blocking]
+    notes: list[str] = field(default_factory=list)
 
     def failures(self) -> list[Any]:
         """Unwaived policy failures at or above the threshold (expired waivers always count)."""
@@ -93,6 +94,7 @@ class CheckResult:
             "plan_errors": dict(sorted(self.plan_errors.items())),
             "policies": [r.to_json() for r in self.policies],
             "failures": [f.to_json() for f in self.failures()],
+            "notes": list(self.notes),
         }
 
 
@@ -152,13 +154,14 @@ def run_check(session: HarnessSession, *, threshold: str | None = None, today: d
     load_user_policies(resolver.config.base_path)
     result.checked = len(instances)
     result.contracts = check_contracts(resolver, instances)
+    planned = []
     for i, inst in enumerate(instances, start=1):
         if progress is not None:
             progress(i, len(instances), inst.id)
         try:
-            plan = session.plan(inst)
+            planned.append((inst, session.plan(inst)))
         except HarnessError as exc:
             result.plan_errors[inst.id] = str(exc)
-            continue
-        result.policies.append(evaluate_instance(plan, inst, today=today))
+    evaluation = evaluate_all(planned, today=today)
+    result.policies, result.notes = evaluation.results, evaluation.notes
     return result

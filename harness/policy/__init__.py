@@ -8,6 +8,7 @@ entry point group (``load_user_policies``). See docs/policies.md.
 """
 
 from harness.policy.evaluate import evaluate, evaluate_instance, threshold_failures
+from harness.policy.evaluate_all import Evaluation, evaluate_all
 from harness.policy.listing import format_table, to_json
 from harness.policy.model import (
     Finding,
@@ -36,6 +37,7 @@ from harness.policy.waivers import Waiver, parse_waivers, stale_waivers, waivers
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "Evaluation",
     "Finding",
     "Outcome",
     "Param",
@@ -51,6 +53,7 @@ __all__ = [
     "catalog",
     "default_registry",
     "evaluate",
+    "evaluate_all",
     "evaluate_instance",
     "format_table",
     "load_user_policies",

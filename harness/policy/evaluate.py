@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from harness.plan import Plan, Resource, Undetermined
+from harness.policy.checkov_catalog import PREFIX, severity_of
 from harness.policy.helpers import DocumentError, live
 from harness.policy.model import (
     Finding,
@@ -51,6 +52,20 @@ def _run(item: Policy, plan: Plan, ctx: PolicyContext) -> list[Violation]:
         out.append(Violation(message=str(exc), resource=_resource_at(plan, exc.address), path=exc.path,
                              undetermined=True, ref=exc.ref))
     return out
+
+
+def applies(item: Policy, plan: Plan) -> bool:
+    """Does the plan hold a resource the policy is about (or might, behind a block the engine could not expand)?"""
+    if plan.unexpanded or plan.conditional:
+        return True
+    if not item.scope:
+        return bool(live(plan))
+    return any(live(plan, rtype) for rtype in item.scope)
+
+
+def is_empty(plan: Plan) -> bool:
+    """No managed resource will exist after apply and nothing is left unexpanded: nothing to check."""
+    return not live(plan) and not plan.unexpanded and not plan.conditional
 
 
 def _resource_at(plan: Plan, address: str | None) -> Resource | None:
@@ -132,12 +147,16 @@ def evaluate(
     registry: Registry | None = None,
     today: dt.date | None = None,
     settings: PolicySettings | None = None,
+    external: Sequence[Finding] = (),
+    external_passed: Sequence[str] = (),
 ) -> PolicyResult:
     """Run the selected policies on ``plan`` and apply the instance's waivers.
 
     ``policies`` narrows the candidates (ids or Policy objects; default: the registry);
     the stack's ``settings.harness.policies`` (or ``settings``) then selects among them
-    and supplies parameters. ``today`` decides which waivers have expired.
+    and supplies parameters. ``today`` decides which waivers have expired. ``external``
+    are findings another engine made on this plan (checkov's; ``external_passed`` the ids
+    it passed): the stack's selection, threshold and waivers apply to them alike.
     """
     reg = registry if registry is not None else default_registry()
     day = today if today is not None else dt.date.today()
@@ -157,10 +176,14 @@ def evaluate(
         result.errors.append(f"{where}: {exc.message}")
         return result
     findings: list[Finding] = []
+    result.empty = is_empty(plan)
     for item in selected:
         why_not = settings.selects(item)
         if why_not is not None:
             result.skipped.append(item.id)
+            continue
+        if not applies(item, plan):
+            result.not_applicable.append(item.id)
             continue
         ctx = dataclasses.replace(context, params=settings.params_for(item))
         try:
@@ -178,11 +201,24 @@ def evaluate(
             if key not in seen:
                 seen.add(key)
                 findings.append(finding)
+    findings += _external(external, settings, result)
+    result.passed += [pid for pid in external_passed if settings.selects_id(pid, severity_of(pid.removeprefix(
+        PREFIX))) is None]
     in_scope = [w for w in waivers if w.applies_to(context.component)]
     findings, used = _apply_waivers(sorted(findings, key=_sort_key), in_scope, day)
     result.findings = sorted(findings, key=_sort_key)
     result.stale = [w for w in in_scope if w.index not in used]
     return result
+
+
+def _external(findings: Sequence[Finding], settings: PolicySettings, result: PolicyResult) -> list[Finding]:
+    out: list[Finding] = []
+    for finding in findings:
+        if settings.selects_id(finding.policy, finding.severity) is None:
+            out.append(finding)
+        elif finding.policy not in result.skipped:
+            result.skipped.append(finding.policy)
+    return out
 
 
 def evaluate_instance(plan: Plan, instance: Instance, *, default_tags: Mapping[str, Any] | None = None,

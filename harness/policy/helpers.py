@@ -313,8 +313,30 @@ def policy_document(plan: Plan, resource: Resource, path: str) -> dict[str, Any]
             for data in plan.resources(type="aws_iam_policy_document", mode="data"):
                 if ref_points_to(value.ref, data) and (not parsed.key or data.address.endswith(parsed.key)):
                     return document_from_data(data)
+        source = _document_unknown_alike(plan, resource, value)
+        if source is not None:
+            return document_from_data(source)
         raise Undetermined(value.reason, address=resource.address, path=path, ref=value.ref)
     raise DocumentError(f"unexpected policy value of type {type(value).__name__}")
+
+
+def _document_unknown_alike(plan: Plan, holder: Resource, value: Unknown) -> Resource | None:
+    """The one policy-document data source of ``holder``'s module whose ``json`` is unknown for the same reason.
+
+    An engine that follows ``policy = data.aws_iam_policy_document.x.json`` to its first
+    unknown input names that input (often the resource's own ARN, ``aws_s3_bucket.this.arn``),
+    not the document. A document of the same module unknown from the same input is that
+    document; with several such documents nothing is assumed.
+    """
+    if not value.ref:
+        return None
+    module = holder.module_address or ""
+    alike = []
+    for data in plan.resources(type="aws_iam_policy_document", mode="data"):
+        text = data.get("json", None)
+        if (data.module_address or "") == module and isinstance(text, Unknown) and text.ref == value.ref:
+            alike.append(data)
+    return alike[0] if len(alike) == 1 else None
 
 
 def statements(doc: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:

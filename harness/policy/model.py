@@ -160,6 +160,12 @@ class Policy:
     params: Mapping[str, Param] = field(default_factory=dict)
     resource_types: tuple[str, ...] = ()
     origin: str = "builtin"
+    applies_to: tuple[str, ...] = ()
+
+    @property
+    def scope(self) -> tuple[str, ...]:
+        """Resource types whose presence makes the policy applicable (empty: any managed resource)."""
+        return self.applies_to or self.resource_types
 
     @property
     def defaults(self) -> dict[str, Any]:
@@ -176,6 +182,7 @@ class Policy:
             "rationale": self.rationale,
             "params": {name: {"default": p.default, "description": p.description} for name, p in self.params.items()},
             "resource_types": list(self.resource_types),
+            "applies_to": list(self.scope),
             "origin": self.origin,
         }
 
@@ -232,9 +239,12 @@ class PolicyResult:
     """Everything one evaluation of one instance produced.
 
     ``findings`` holds every finding (fail, undetermined, waived; sorted); ``passed`` the
-    ids of policies that ran and found nothing; ``skipped`` policies not run (disabled or
-    below the severity threshold); ``stale`` waivers that matched no finding; ``errors``
-    broken settings, waivers or policies (each message names the stack).
+    ids of policies that ran on resources they apply to and found nothing;
+    ``not_applicable`` policies with no resource to apply to (never counted as passed);
+    ``skipped`` policies not run (disabled or below the severity threshold); ``stale``
+    waivers that matched no finding; ``errors`` broken settings, waivers or policies (each
+    message names the stack). ``empty``: the plan has no managed resource at all, so
+    nothing was checked.
     """
 
     stack: str
@@ -244,6 +254,8 @@ class PolicyResult:
     skipped: list[str] = field(default_factory=list)
     stale: list[Waiver] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    not_applicable: list[str] = field(default_factory=list)
+    empty: bool = False
 
     def _with(self, outcome: Outcome) -> list[Finding]:
         return [f for f in self.findings if f.outcome is outcome]
@@ -274,7 +286,9 @@ class PolicyResult:
             "stack": self.stack,
             "component": self.component,
             "findings": [f.to_json() for f in self.findings],
+            "empty": self.empty,
             "passed": list(self.passed),
+            "not_applicable": list(self.not_applicable),
             "skipped": list(self.skipped),
             "stale_waivers": [w.to_json() for w in self.stale],
             "errors": list(self.errors),

@@ -142,11 +142,14 @@ def policy(
     rationale: str | None = None,
     params: Mapping[str, Any] | None = None,
     resource_types: Iterable[str] = (),
+    applies_to: Iterable[str] = (),
 ) -> Callable[[F], F]:
     """Register the decorated function as a policy; the function is returned unchanged.
 
     With ``resource_types`` the function is ``check(resource, plan, ctx)`` and runs once per
-    managed resource of those types; without, it is ``check(plan, ctx)``. It yields
+    managed resource of those types; without, it is ``check(plan, ctx)``. ``applies_to``
+    (default: ``resource_types``) names the types without which the policy is "not
+    applicable" rather than passed (none: any managed resource). It yields
     ``Violation``s (``violation(...)``/``undetermined(...)``) or raises ``Undetermined``.
     ``params`` maps names to defaults (or ``Param(default, description)``); the rationale
     defaults to the function's docstring.
@@ -165,7 +168,7 @@ def policy(
         doc = inspect.getdoc(fn) or ""
         item = Policy(id=id, title=title, severity=sev, check=fn, rationale=rationale or doc,
                       controls=control_ids, params=_params(params), resource_types=tuple(resource_types),
-                      origin=_ORIGIN.get())
+                      origin=_ORIGIN.get(), applies_to=tuple(applies_to))
         registry.register(item)
         fn.__dict__["__policy__"] = item
         return fn

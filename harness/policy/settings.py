@@ -10,6 +10,8 @@ Schema (every key optional)::
           severity_threshold: medium           # policies below this severity are not run
           params:
             network.no-public-admin-ports: {ports: [22, 3389, 5985]}
+          checkov: true                        # false: no checkov findings for this instance
+          # checkov's checks are named checkov.<ID> in enabled/disabled: ["checkov.CKV2_AWS_5"]
 
 Settings are merged by Atmos like any other (org defaults, then stage mixins, then the
 stack), so an org can set a baseline that one stack narrows. Mistakes (unknown keys,
@@ -24,10 +26,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.policy.checkov_catalog import ID_GLOB
+from harness.policy.checkov_catalog import PREFIX as CHECKOV_PREFIX
 from harness.policy.model import Policy, PolicyError, Severity
+from harness.policy.organization import BY_ID as ORG_POLICIES
 from harness.policy.registry import Registry
 
-KEYS = ("enabled", "disabled", "severity_threshold", "params")
+KEYS = ("enabled", "disabled", "severity_threshold", "params", "checkov")
 
 
 @dataclass(frozen=True)
@@ -38,20 +43,33 @@ class PolicySettings:
     disabled: tuple[str, ...] = ()
     severity_threshold: Severity = Severity.INFO
     params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    checkov: bool = True
 
     def selects(self, item: Policy) -> str | None:
         """None when the policy runs, else why it does not."""
-        if self.enabled is not None and not any(fnmatch.fnmatchcase(item.id, g) for g in self.enabled):
+        return self.selects_id(item.id, item.severity)
+
+    def selects_id(self, policy_id: str, severity: Severity) -> str | None:
+        """``selects`` by id and severity (checkov checks and organization policies are not registered)."""
+        if policy_id.startswith(CHECKOV_PREFIX) and not self.checkov:
+            return "checkov switched off"
+        if self.enabled is not None and not any(fnmatch.fnmatchcase(policy_id, g) for g in self.enabled):
             return "not enabled"
-        if any(fnmatch.fnmatchcase(item.id, g) for g in self.disabled):
+        if any(fnmatch.fnmatchcase(policy_id, g) for g in self.disabled):
             return "disabled"
-        if item.severity < self.severity_threshold:
-            return f"severity {item.severity} below threshold {self.severity_threshold}"
+        if severity < self.severity_threshold:
+            return f"severity {severity} below threshold {self.severity_threshold}"
         return None
 
     def params_for(self, item: Policy) -> dict[str, Any]:
         """The policy's defaults overlaid with this stack's params for it."""
         return {**item.defaults, **dict(self.params.get(item.id, {}))}
+
+
+def matches_any_policy(glob: str, registry: Registry) -> bool:
+    """A glob naming a registered policy, an organization policy or a checkov check (known to checkov only)."""
+    return bool(ID_GLOB.match(glob) or registry.matching(glob)
+                or any(fnmatch.fnmatchcase(pid, glob) for pid in ORG_POLICIES))
 
 
 def _globs(value: Any, key: str, where: str) -> tuple[str, ...]:
@@ -76,7 +94,7 @@ def parse_policy_settings(raw: Any, registry: Registry, *, where: str) -> Policy
     disabled = () if raw.get("disabled") is None else _globs(raw["disabled"], "disabled", where)
     for key, globs in (("enabled", enabled or ()), ("disabled", disabled)):
         for glob in globs:
-            if not registry.matching(glob):
+            if not matches_any_policy(glob, registry):
                 raise PolicyError(f"{where}: settings.harness.policies.{key} entry {glob!r} matches no policy")
     threshold = Severity.INFO
     if raw.get("severity_threshold") is not None:
@@ -99,4 +117,8 @@ def parse_policy_settings(raw: Any, registry: Registry, *, where: str) -> Policy
             declared = ", ".join(item.params) or "none"
             raise PolicyError(f"{where}: policy {pid} has no parameter(s) {', '.join(bad)} (declared: {declared})")
         params[pid] = dict(values)
-    return PolicySettings(enabled=enabled, disabled=disabled, severity_threshold=threshold, params=params)
+    checkov = raw.get("checkov", True)
+    if not isinstance(checkov, bool):
+        raise PolicyError(f"{where}: settings.harness.policies.checkov must be true or false, got {checkov!r}")
+    return PolicySettings(enabled=enabled, disabled=disabled, severity_threshold=threshold, params=params,
+                          checkov=checkov)

@@ -28,6 +28,7 @@ from typing import Any
 
 from harness.policy.model import PolicyResult
 from harness.policy.registry import Registry
+from harness.policy.settings import matches_any_policy
 
 KEYS = ("policy", "resources", "component", "reason", "expires", "ticket")
 EXPIRED_POLICY = "waiver.expired"
@@ -124,7 +125,7 @@ def parse_waivers(raw: Any, *, stack: str, registry: Registry | None = None) -> 
             problems.append(f"unknown key(s) {', '.join(map(str, unknown))} (allowed: {', '.join(KEYS)})")
         if not policy:
             problems.append("no policy")
-        elif registry is not None and not registry.matching(policy):
+        elif registry is not None and not matches_any_policy(policy, registry):
             problems.append(f"policy {policy!r} matches no known policy")
         resources_raw = entry.get("resources")
         resources: tuple[str, ...] = ()

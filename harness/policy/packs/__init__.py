@@ -12,6 +12,7 @@ MODULES = (
     "harness.policy.packs.detection",
     "harness.policy.packs.cost",
     "harness.policy.packs.secrets",
+    "harness.policy.packs.services",
 )
 
 

@@ -103,6 +103,7 @@ def _matches(required: str, name: str, version: str | None) -> bool:
     params={"standards": Param(["aws-foundational-security-best-practices"],
                                "standard names (optionally name/v/version) when the stack's "
                                "settings.harness.securityhub.required_standards is not set")},
+    applies_to=("aws_securityhub_account", "aws_securityhub_standards_subscription"),
 )
 def securityhub_standards(plan: Plan, ctx: PolicyContext) -> Iterator[Violation]:
     """Security Hub without its standards runs no controls: the console shows a score of nothing."""

@@ -218,6 +218,7 @@ def _raw_size(plan: Plan, resource: Resource, path: str) -> int | Undetermined:
             "user_inline_max": Param(2048, "all inline policies of one user together"),
             "group_inline_max": Param(5120, "all inline policies of one group together"),
             "trust_max": Param(2048, "role trust policy (default quota; can be raised to 4096)")},
+    applies_to=(*IDENTITY_POLICY_TYPES, "aws_iam_user_policy", "aws_iam_group_policy"),
 )
 def policy_size(plan: Plan, ctx: PolicyContext) -> Iterator[Violation]:
     """An oversized document is only rejected at apply time, half-way through a deployment."""

@@ -107,6 +107,7 @@ def encryption_kms(resource: Resource, plan: Plan, ctx: PolicyContext) -> Iterat
     severity="high",
     controls=("CIS-2.1.5", "NIST-AC-3", "NIST-AC-21", "FSBP-S3.8"),
     params={"account_level": Param(True, "an aws_s3_account_public_access_block in the plan covers every bucket")},
+    applies_to=("aws_s3_bucket", "aws_s3_bucket_public_access_block"),
 )
 def public_access_block(plan: Plan, ctx: PolicyContext) -> Iterator[Violation]:
     """The block is the guard rail against a later ACL or bucket policy making the data public."""
@@ -185,6 +186,11 @@ def versioning(resource: Resource, plan: Plan, ctx: PolicyContext) -> Iterator[V
     """Without versions a corrupted or deleted state file cannot be recovered."""
     if not is_state_bucket(resource, ctx):
         return
+    yield from versioning_gaps(resource, plan, "state bucket without versioning")
+
+
+def versioning_gaps(resource: Resource, plan: Plan, absent: str) -> Iterator[Violation]:
+    """Violations when the bucket ``resource`` is not versioned; ``absent``: the message when nothing is configured."""
     inline = first_block(resource, "versioning") if not computed_unset(resource, "versioning") else None
     if inline is not None and is_true(require_known(inline.get("enabled"), address=resource.address,
                                                     path="versioning.0.enabled")):
@@ -201,7 +207,7 @@ def versioning(resource: Resource, plan: Plan, ctx: PolicyContext) -> Iterator[V
     if links.maybe:
         yield maybe_links(resource, "versioning configuration", links.maybe)
         return
-    yield missing(plan, resource, "state bucket without versioning")
+    yield missing(plan, resource, absent)
 
 
 def _denies_insecure_transport(stmt: Mapping[str, Any]) -> bool:

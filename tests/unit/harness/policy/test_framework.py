@@ -120,7 +120,10 @@ def test_resource_level_undetermined_only_concerns_that_resource(registry: Regis
 
 def test_default_runs_every_policy_and_reports_passes() -> None:
     result = run_all(plan(OPEN_SSH))
-    assert len(result.passed) + len({f.policy for f in result.findings}) == len(catalog())
+    found = {f.policy for f in result.findings}
+    assert len(result.passed) + len(result.not_applicable) + len(found) == len(catalog())
+    assert "s3.tls-only" in result.not_applicable and "s3.tls-only" not in result.passed  # no bucket: nothing passed
+    assert "tags.required" in result.passed and not result.empty
     assert {f.policy for f in result.failures} == {"network.no-public-admin-ports", "network.no-public-ingress"}
     assert result.failures[0].severity is Severity.CRITICAL  # most severe first
 
@@ -156,7 +159,8 @@ def test_params_from_settings() -> None:
 def test_explicit_policy_list_narrows_but_settings_still_apply() -> None:
     settings = {"harness": {"policies": {"disabled": ["network.no-public-ingress"]}}}
     result = run_all(plan(OPEN_SSH), settings, policies=["network.no-public-ingress", "network.vpc-flow-logs"])
-    assert result.skipped == ["network.no-public-ingress"] and result.passed == ["network.vpc-flow-logs"]
+    assert result.skipped == ["network.no-public-ingress"] and result.not_applicable == ["network.vpc-flow-logs"]
+    assert result.passed == []
 
 
 @pytest.mark.parametrize(("policies", "message"), [

@@ -32,9 +32,12 @@ def load(name: str) -> Plan:
 
 
 def run(name: str) -> Found:
-    result = evaluate(load(name), PolicyContext(stack="oracle", component="c"), today=dt.date(2026, 1, 1))
+    # the expectations predate the service pack (its policies have their own cases in test_builtin_policies)
+    policies = [p for p in catalog() if p.check.__module__ != "harness.policy.packs.services"]
+    result = evaluate(load(name), PolicyContext(stack="oracle", component="c"), policies, today=dt.date(2026, 1, 1))
     assert result.errors == []
-    assert len(result.passed) + len({f.policy for f in result.findings}) == len(catalog())
+    assert len(result.passed) + len(result.not_applicable) + len({f.policy for f in result.findings}) == len(policies)
+    assert not set(result.passed) & set(result.not_applicable)
     return {(str(f.outcome), f.policy, f.address) for f in result.findings}
 
 
