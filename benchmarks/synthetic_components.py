@@ -63,7 +63,17 @@ def root_module(component: str, variables: Iterable[str]) -> dict[str, str]:
           description             = "${{local.id}} settings and logs"
           enable_key_rotation     = true
           deletion_window_in_days = 30
-          tags                    = local.tags
+          policy = jsonencode({{
+            Version = "2012-10-17"
+            Statement = [{{
+              Sid       = "AccountAdministers"
+              Effect    = "Allow"
+              Principal = {{ AWS = "arn:${{local.partition}}:iam::${{local.account_id}}:root" }}
+              Action    = "kms:*"
+              Resource  = "*"
+            }}]
+          }})
+          tags = local.tags
         }}
 
         resource "aws_kms_alias" "this" {{

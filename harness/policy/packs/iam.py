@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from harness.plan import Plan, Resource, Undetermined, Unknown
+from harness.plan import Plan, Resource, Undetermined, Unknown, require_known
 from harness.policy.helpers import (
     as_list,
     computed_unset,
@@ -195,7 +195,8 @@ def no_inline_policies(resource: Resource, plan: Plan, ctx: PolicyContext) -> It
 
 def _size(plan: Plan, resource: Resource, path: str) -> int | Undetermined:
     try:
-        doc = policy_document(plan, resource, path)
+        # a document with a value known only after apply (an ARN) has no size yet
+        doc = require_known(policy_document(plan, resource, path), address=resource.address, path=path)
     except Undetermined as exc:
         return exc
     return 0 if doc is None else document_size(doc)

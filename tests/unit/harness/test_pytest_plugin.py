@@ -24,6 +24,7 @@ resource "aws_subnet" "private" {
   availability_zone = each.key
 }
 output "vpc_id" { value = aws_vpc.this.id }
+resource "aws_default_security_group" "default" { vpc_id = aws_vpc.this.id }
 """
 
 
