@@ -98,8 +98,15 @@ def _incomplete(members: Iterable[Member]) -> list[str]:
 Covers = Callable[[Member, str, str], bool]
 
 
-def _coverage(policy_id: str, what: str, members: Sequence[Member], covers: Covers) -> list[Finding]:
-    """One finding per (account, region) no member's plan covers."""
+def _coverage(policy_id: str, what: str, members: Sequence[Member], covers: Covers,
+              types: Sequence[str]) -> list[Finding]:
+    """One finding per (account, region) no member's plan covers.
+
+    Only where the repository manages the service at all (some plan holds one of ``types``): a repository
+    that deploys none (an application team's, say, with detection run from elsewhere) is not judged on it.
+    """
+    if not any(live(m.plan, t) for m in members for t in types):
+        return []
     targets = sorted({(m.account, m.region) for m in members})
     out: list[Finding] = []
     for account, region in targets:
@@ -199,9 +206,11 @@ def evaluate_organization(members: Sequence[Member]) -> list[Finding]:
     """Every organization policy over all members (unwaived, unsorted; the caller applies stack settings)."""
     if not members:
         return []
-    out = _coverage("org.guardduty-everywhere", "GuardDuty detector", members, _guardduty)
-    out += _coverage("org.securityhub-everywhere", "Security Hub", members, _securityhub)
-    out += _coverage("org.cloudtrail-everywhere", "CloudTrail trail", members, _cloudtrail)
+    out = _coverage("org.guardduty-everywhere", "GuardDuty detector", members, _guardduty,
+                    ("aws_guardduty_detector", "aws_guardduty_organization_configuration"))
+    out += _coverage("org.securityhub-everywhere", "Security Hub", members, _securityhub,
+                     ("aws_securityhub_account", "aws_securityhub_organization_configuration"))
+    out += _coverage("org.cloudtrail-everywhere", "CloudTrail trail", members, _cloudtrail, ("aws_cloudtrail",))
     out += _cidr_overlaps(members)
     out += _bucket_names(members)
     return out
