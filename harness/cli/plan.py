@@ -58,6 +58,9 @@ def plan(component: str | None, stack: str | None, engine: str, plans_dir: Path 
                                                 plans_dir=plans_dir, terraform=binary, cache="off"))
         try:
             instance = session.resolver.instance(component, stack)
+            session.plan_groups = {}  # this instance only, not its whole batch
+            engine, reason = session.engine
+            click.echo(f"harness: engine={engine.name} ({reason})", err=True)
             result = session.plan(instance)
         finally:
             session.close()
