@@ -59,8 +59,8 @@ def plan(component: str | None, stack: str | None, engine: str, plans_dir: Path 
         try:
             instance = session.resolver.instance(component, stack)
             session.plan_groups = {}  # this instance only, not its whole batch
-            engine, reason = session.engine
-            click.echo(f"harness: engine={engine.name} ({reason})", err=True)
+            chosen, reason = session.engine
+            click.echo(f"harness: engine={chosen.name} ({reason})", err=True)
             result = session.plan(instance)
         finally:
             session.close()
