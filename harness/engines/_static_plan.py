@@ -265,6 +265,8 @@ class StaticPlanBuilder:
         if node.call is None:
             if name in self.request.variables:
                 return None
+            if name in self.request.unknown_inputs:
+                return Unknown(self.request.unknown_inputs[name], f"var.{name}")
             var = node.source.variables.get(name) if node.source else None
             if var is not None and "default" not in var.attrs:
                 return Unknown(f"variable {name!r} has no value", f"var.{name}")
@@ -568,6 +570,8 @@ class StaticPlanBuilder:
         for name, block in sorted(self.tree.source.variables.items()):
             if name in self.request.variables:
                 out[name] = self.request.variables[name]
+            elif name in self.request.unknown_inputs:
+                out[name] = Unknown(self.request.unknown_inputs[name], f"var.{name}")
             elif "default" in block.attrs:
                 out[name] = self.clean(self.root_var_defaults.get(name), block.attrs["default"], self.tree)
             else:
