@@ -17,6 +17,7 @@ from harness.atmos.functions import is_deferred
 from harness.contracts import ContractFinding
 from harness.engines import Engine, PlanCache, PlanRequest, cache_key, make_engine
 from harness.errors import HarnessError
+from harness.inputs import Need, needs_of, resolve_inputs
 from harness.masking import configure_from as configure_masking
 from harness.plan import Plan
 from harness.policy import PolicyResult, evaluate_instance, load_user_policies
@@ -173,9 +174,24 @@ class HarnessSession:
             lines.append("values set by: " + ", ".join(deps))
         return "\n".join(lines)
 
+    def needs(self, instance: Instance) -> list[Need]:
+        """The instance's inputs from other components (cached)."""
+        found = self.__dict__.setdefault("_needs", {})
+        if instance.id not in found:
+            found[instance.id] = needs_of(self.resolver, instance)
+        result: list[Need] = found[instance.id]
+        return result
+
     def request(self, instance: Instance) -> PlanRequest:
-        """What the engines need of an instance; values only known after apply are left unset."""
-        variables = {k: v for k, v in instance.vars.items() if not is_deferred(v)}
+        """What the engines need of an instance: inputs from other components taken from the producers' plans
+        where known; those known only after apply are passed as unknown, with the reason."""
+        unknown: dict[str, str] = {}
+        needs = self.needs(instance)
+        if needs:
+            resolved, unknown = resolve_inputs(instance, needs, self.plan)
+        else:
+            resolved = dict(instance.vars)
+        variables = {k: v for k, v in resolved.items() if not is_deferred(v)}
         return PlanRequest(
             stack=instance.stack,
             component=instance.component,
@@ -184,14 +200,22 @@ class HarnessSession:
             region=_str(instance.vars.get("region")),
             account_id=account_id(instance),
             workspace=instance.workspace or "default",
+            unknown_inputs=unknown,
         )
 
     def plan(self, instance: Instance) -> Plan:
         """The instance's plan; the first call for an instance plans its group (see ``plan_groups``)."""
         results = self.__dict__.setdefault("_plans", {})
         if instance.id not in results:
+            planning: set[str] = self.__dict__.setdefault("_planning", set())
+            if instance.id in planning:
+                raise HarnessError(f"{instance.id}: its inputs depend on its own outputs (a dependency cycle)")
             batch = [instance] + [i for i in self._group_of(instance) if i.id not in results and i.id != instance.id]
-            results.update(self._plan_batch(batch))
+            planning.update(i.id for i in batch)
+            try:
+                self._plan_in_order(batch, results)
+            finally:
+                planning.difference_update(i.id for i in batch)
         result = results[instance.id]
         if isinstance(result, Exception):
             raise result
@@ -226,6 +250,28 @@ class HarnessSession:
                     members.setdefault(key, []).append(inst)
             self._group_members = members
         return self._group_members.get(group, [instance])
+
+    def _plan_in_order(self, instances: list[Instance], results: dict[str, Plan | Exception]) -> None:
+        """Producers before the instances that read their outputs: each round plans what has every producer
+        planned; producers outside the batch are planned first, on their own."""
+        pending = list(instances)
+        while pending:
+            ids = {i.id for i in pending}
+
+            def ready(inst: Instance) -> bool:
+                return all(n.producer is None or n.producer.id in results or n.producer.id == inst.id
+                           for n in self.needs(inst))
+
+            now = [i for i in pending if ready(i)]
+            if not now:
+                outside = {n.producer.id: n.producer for i in pending for n in self.needs(i)
+                           if n.producer is not None and n.producer.id not in results and n.producer.id not in ids}
+                if outside:
+                    pending = list(outside.values()) + pending
+                    continue
+                now = pending  # a cycle: the references left are reported as such
+            results.update(self._plan_batch(now))
+            pending = [i for i in pending if i.id not in results]
 
     def _plan_batch(self, instances: list[Instance]) -> dict[str, Plan | Exception]:
         engine, _ = self.engine

@@ -63,6 +63,9 @@ def plan(component: str | None, stack: str | None, engine: str, plans_dir: Path 
                                                 plans_dir=plans_dir, terraform=binary, cache="off"))
         try:
             instance = session.resolver.instance(component, stack)
+            session.plan_groups = {}  # this instance only, not its whole batch
+            chosen, reason = session.engine
+            click.echo(f"harness: engine={chosen.name} ({reason})", err=True)
             result = session.plan(instance)
         finally:
             session.close()

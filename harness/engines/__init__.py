@@ -1,7 +1,7 @@
 """Engines turn a PlanRequest into a Plan: ``static`` (tfparse), ``terraform`` (tftest), ``recorded`` (JSON).
 
-``make_engine`` builds one by name; ``auto`` picks terraform when a binary and the
-component's providers are usable offline, else static, and says why.
+``make_engine`` builds one by name; ``auto`` picks terraform when a binary meeting the components'
+``required_version`` and every provider they need are usable offline, else static, and says why per component.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from harness.engines.auto import choose_engine
+from harness.engines.auto import choose_engine, required_versions
 from harness.engines.base import BatchEngine, Engine, PlanRequest
 from harness.engines.cache import CachedEngine, PlanCache, cache_key
 from harness.engines.recorded import RecordedEngine, load_plan_file, plan_from_json
@@ -32,7 +32,7 @@ def make_engine(name: str, *, plans_dir: str | Path | None = None,
     if name == "static":
         return StaticEngine(), reason
     if name == "terraform":
-        return TerraformEngine(binary), reason
+        return TerraformEngine(binary, required=required_versions(component_dirs)), reason
     if name == "recorded":
         if plans_dir is None:
             raise ConfigError("the recorded engine needs --plans-dir DIR (or a plan JSON file)")

