@@ -195,16 +195,21 @@ def generate_tables(sources: Iterable[str] = ("hashicorp/aws",), *, binary: str 
                     timeout: float = 300.0) -> list[SensitiveAttributes]:
     """Tables for ``sources`` from a real provider schema, cached per provider version in ``folder``.
 
-    ``terraform init`` runs in a temporary folder; with ``plugin_dirs`` (default: ``HARNESS_TF_PLUGIN_DIR``)
-    it installs only from there (``-plugin-dir``), else as the user's Terraform configuration says.
+    ``terraform init`` runs in a temporary folder; with ``plugin_dirs`` (default: the local mirrors that hold
+    the providers, found as the terraform engine finds them) it installs only from there (``-plugin-dir``),
+    else as the user's Terraform configuration says (the registry).
     """
+    from harness.tools.providers import provider_search
     from harness.tools.terraform import find_terraform
-    from harness.tools.terraform import plugin_dirs as default_plugin_dirs
 
     exe = find_terraform(binary)
     target = folder or cache_dir()
-    dirs = list(default_plugin_dirs() if plugin_dirs is None else plugin_dirs)
     wanted = {provider_address(s): s for s in sources}
+    if plugin_dirs is None:
+        mirrors = provider_search().mirrors
+        dirs = [m.path for m in mirrors if any(m.versions(s) for s in wanted.values())]
+    else:
+        dirs = list(plugin_dirs)
     blocks = "".join(f'    p{i} = {{ source = "{source}" }}\n' for i, source in enumerate(wanted.values()))
     with tempfile.TemporaryDirectory(prefix="harness-schema-") as tmp:
         Path(tmp, "main.tf").write_text(f"terraform {{\n  required_providers {{\n{blocks}  }}\n}}\n", encoding="utf-8")
@@ -232,7 +237,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("providers", nargs="*", default=["hashicorp/aws"], help="provider sources (hashicorp/aws)")
     parser.add_argument("--terraform", default=None, help="Terraform binary (default: found as the engine finds it)")
     parser.add_argument("--plugin-dir", action="append", type=Path, default=None,
-                        help="install providers only from this folder (repeatable; default $HARNESS_TF_PLUGIN_DIR)")
+                        help="install providers only from this folder (repeatable; default: the local mirrors holding them)")
     parser.add_argument("--output", type=Path, default=None, help="write the first provider's table here too")
     args = parser.parse_args(argv)
     try:

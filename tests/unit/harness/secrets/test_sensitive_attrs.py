@@ -20,7 +20,7 @@ from harness.terraform.sensitive_attrs import (
     shipped_tables,
     tables_from_schema,
 )
-from harness.tools.terraform import plugin_dirs
+from harness.tools.providers import provider_search
 
 AWS = "registry.terraform.io/hashicorp/aws"
 
@@ -139,10 +139,10 @@ def test_the_recorded_engine_reads_sensitive_marks_and_declared_sensitive_variab
 
 
 def _aws_plugin_dir() -> list[Path]:
-    return [d for d in plugin_dirs() if (d / AWS).is_dir()]
+    return [m.path for m in provider_search().mirrors if m.versions("hashicorp/aws")]
 
 
-@pytest.mark.skipif(not _aws_plugin_dir(), reason="HARNESS_TF_PLUGIN_DIR holds no hashicorp/aws provider")
+@pytest.mark.skipif(not _aws_plugin_dir(), reason="no local provider mirror holds hashicorp/aws")
 def test_generated_from_the_real_provider_and_cached_per_version(tmp_path: Path) -> None:
     """Regenerating the shipped table from the provider it came from gives the same table."""
     tables = generate_tables(["hashicorp/aws"], folder=tmp_path, plugin_dirs=_aws_plugin_dir())
