@@ -205,3 +205,49 @@ def mask_test_report(report: Any) -> None:
     properties = getattr(report, "user_properties", None)
     if properties:
         report.user_properties = [(name, mask(value)) for name, value in properties]
+
+
+class MaskingStream:
+    """A text stream that masks what it is given before passing it on: output a test prints while pytest's
+    capture is off (``-s``), which no test report carries.
+
+    A line is held until its newline so that a secret written in pieces is still seen whole; ``flush`` and
+    anything without a newline at the end pass what is held.
+    """
+
+    def __init__(self, wrapped: Any) -> None:
+        self.wrapped = wrapped
+        self._held = ""
+        self._lock = threading.Lock()
+
+    def write(self, text: str) -> int:
+        with self._lock:
+            data = self._held + text
+            cut = data.rfind("\n") + 1
+            self._held = data[cut:]
+            if cut:
+                self.wrapped.write(mask_text(data[:cut]))
+        return len(text)
+
+    def flush(self) -> None:
+        with self._lock:
+            if self._held:
+                self.wrapped.write(mask_text(self._held))
+                self._held = ""
+        self.wrapped.flush()
+
+    def __getattr__(self, name: str) -> Any:  # encoding, isatty, fileno, buffer: the wrapped stream's
+        return getattr(self.wrapped, name)
+
+
+class MaskingLogFilter:
+    """A ``logging`` filter that masks a record's message (live logs, log files): a value a test logs."""
+
+    def filter(self, record: Any) -> bool:
+        message = record.getMessage()
+        masked = mask_text(message)
+        if masked != message:
+            record.msg, record.args = masked, ()
+        if record.exc_text:
+            record.exc_text = mask_text(record.exc_text)
+        return True

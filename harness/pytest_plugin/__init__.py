@@ -9,7 +9,8 @@ Thin by design: every module maps pytest's hooks onto calls into the library (``
 - ``selection``: ``--affected-since``, ``--shard`` and xdist plan groups;
 - ``fixtures``: ``instance``, ``plan``, ``component``, ``policy_result``, ... and the ``component`` marker;
 - ``outcomes``: undetermined results and the harness section of a failure;
-- ``reporting``: the JSON report, the header line and the terminal summary.
+- ``reporting``: the JSON report, the header line and the terminal summary;
+- ``live_output``: prints under ``-s`` and live or file logs, masked.
 """
 
 pytest_plugins = [
@@ -20,4 +21,5 @@ pytest_plugins = [
     "harness.pytest_plugin.fixtures",
     "harness.pytest_plugin.outcomes",
     "harness.pytest_plugin.reporting",
+    "harness.pytest_plugin.live_output",
 ]

@@ -237,7 +237,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("providers", nargs="*", default=["hashicorp/aws"], help="provider sources (hashicorp/aws)")
     parser.add_argument("--terraform", default=None, help="Terraform binary (default: found as the engine finds it)")
     parser.add_argument("--plugin-dir", action="append", type=Path, default=None,
-                        help="install providers only from this folder (repeatable; default: the local mirrors holding them)")
+                        help="install only from this folder (repeatable; default: local mirrors holding them)")
     parser.add_argument("--output", type=Path, default=None, help="write the first provider's table here too")
     args = parser.parse_args(argv)
     try:

@@ -170,3 +170,39 @@ def test_harness_describe_stays_what_atmos_describe_gives(repo: Path) -> None:
     described = _harness(repo, "describe", "component", "secrets-demo", "-s", STACK, "--format", "json")
     assert described.returncode == 0, described.stderr
     assert RDS_SECRET in described.stdout  # Atmos's own describe goldens are unmasked
+
+
+LIVE_TESTS = '''\
+import logging
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.component("secrets-demo")
+
+
+def test_prints_and_logs_what_it_holds(plan, instance):
+    db = plan.resource("aws_db_instance.db").values
+    token = plan.resource("aws_ssm_parameter.token").values["value"]
+    print("password:", instance.vars["db_password"], "team:", instance.vars["team_label"])
+    print("token, revealed on purpose:", token.reveal() if hasattr(token, "reveal") else token, file=sys.stderr)
+    logging.getLogger("demo").warning("db tags %s, password %s", db["tags"], instance.vars["db_password"])
+'''
+
+
+def test_output_pytest_does_not_capture_is_masked_too(repo: Path, tmp_path: Path) -> None:
+    """Under ``-s`` a print reaches the terminal directly; live logs and log files bypass the test report."""
+    live = tmp_path / "repo"
+    shutil.copytree(repo, live, ignore=shutil.ignore_patterns(".harness-cache"))
+    for test in (live / "tests").glob("test_*.py"):
+        test.unlink()
+    (live / "tests" / "test_live.py").write_text(LIVE_TESTS, encoding="utf-8")
+    before = snapshot(tmp_path)
+    result = _pytest(live, tmp_path, "-p", "no:xdist", "-s", "--log-cli-level=WARNING",
+                     f"--log-file={tmp_path / 'run.log'}", "--no-harness-policies",
+                     "tests/test_live.py")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "password: (sensitive value) team: <MASKED>" in result.stdout, result.stdout[-3000:]
+    assert "token, revealed on purpose: (sensitive value)" in result.stderr, result.stderr[-2000:]
+    assert "db tags" in result.stdout and "db tags" in (tmp_path / "run.log").read_text(encoding="utf-8")
+    assert_no_trace(result, before, tmp_path)
