@@ -8,12 +8,15 @@ the harness from ``HARNESS_PIP_SPEC`` (pip arguments), else from where the runni
 
 "No tests ran" (pytest's exit 5) fails a session: a run that checks nothing must not pass. The one
 exception is an affected-only run (``-- --affected-since REF``) that the change does not reach, and the
-session says so.
+session says so. The plugin decides that, not the arguments: it writes its reason to the file named by
+``HARNESS_EMPTY_REASON_FILE``, so ``--affected-since REF -k nomatch`` on a change that does reach tests
+still fails.
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -27,6 +30,8 @@ from harness.install_spec import pip_spec
 
 #: pytest's exit status when no test was collected or all were deselected.
 NO_TESTS_RAN = 5
+#: The file the plugin writes when a run is empty on purpose (an affected-only run the change does not reach).
+EMPTY_REASON_ENV = "HARNESS_EMPTY_REASON_FILE"
 #: Where ``unit`` writes its report and ``gate`` reads it (relative to the noxfile's folder).
 DEFAULT_REPORT = "artifacts/harness-report.json"
 
@@ -45,27 +50,20 @@ def install_harness(session: nox.Session, *packages: str) -> None:
     session.install(*pip_spec(), *packages)
 
 
-def _affected_only(args: Sequence[str]) -> str | None:
-    """The REF of ``--affected-since REF`` / ``--affected-since=REF`` in pytest arguments, if any."""
-    for i, arg in enumerate(args):
-        if arg == "--affected-since" and i + 1 < len(args):
-            return args[i + 1]
-        if arg.startswith("--affected-since="):
-            return arg.split("=", 1)[1]
-    return None
-
-
 def run_pytest(session: nox.Session, *args: str, env: Mapping[str, str] | None = None) -> None:
     """``pytest args``; exit 5 (no tests ran) fails the session unless an affected-only run matched nothing."""
-    try:
-        session.run("pytest", *args, env=dict(env) if env is not None else None)
-    except CommandFailed as exc:
-        if exc.return_code != NO_TESTS_RAN:
-            raise
-        since = _affected_only(args)
-        if since is None:
-            session.error("no tests ran (pytest exit 5): the selection matched nothing, so nothing was checked")
-        session.log(f"--affected-since {since}: the change reaches no test, so there is nothing to run (passing)")
+    with tempfile.TemporaryDirectory(prefix="harness-nox-") as tmp:
+        reason_file = Path(tmp) / "empty-reason"
+        run_env = {**(env or {}), EMPTY_REASON_ENV: str(reason_file)}
+        try:
+            session.run("pytest", *args, env=run_env)
+        except CommandFailed as exc:
+            if exc.return_code != NO_TESTS_RAN:
+                raise
+            reason = reason_file.read_text(encoding="utf-8").strip() if reason_file.is_file() else ""
+            if not reason:
+                session.error("no tests ran (pytest exit 5): the selection matched nothing, so nothing was checked")
+            session.log(f"{reason}, so there is nothing to run (passing)")
 
 
 def _workers() -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,15 @@ def instances_together(items: list[pytest.Item]) -> list[pytest.Item]:
     return [items[i] for _, i in sorted(order)]
 
 
+def record_empty_on_purpose(reason: str) -> None:
+    """Tell the caller (the harness's nox sessions) that no test is left because the selection says so,
+    before ``-k``/``-m`` narrow it: a run emptied by ``-k`` alone is not empty on purpose."""
+    target = os.environ.get("HARNESS_EMPTY_REASON_FILE")
+    if target:
+        Path(target).write_text(reason + "\n", encoding="utf-8")
+
+
+@pytest.hookimpl(tryfirst=True)  # before -k/-m deselect: what the change reaches, not what the keyword left
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     """Apply --affected-since and --shard (in that order) by deselecting items."""
     keep = list(items)
@@ -97,6 +107,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
                          + ("; harness changed: its own tests run" if result.harness_changed else ""))
             for instance_id, reasons in sorted(result.instances.items()):
                 notes.append(f"  {instance_id}: {', '.join(reasons)}")
+            if not selected:
+                record_empty_on_purpose(f"--affected-since {since}: the change reaches no test")
             keep = selected
     shard = config.getoption("harness_shard")
     if shard:

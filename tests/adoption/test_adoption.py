@@ -300,12 +300,13 @@ def test_adopting_the_harness_in_a_new_repository(venv: Path, tmp_path: Path) ->
     assert check.returncode != 0 and "no-public-admin-ports" in check.stdout + check.stderr, check.stdout[-3000:]
     unit = nox("-s", "unit")
     report = json.loads((repo / "artifacts/harness-report.json").read_text())
-    if "no-public-admin-ports" not in json.dumps(report):
-        pytest.xfail("the plugin's built-in policy items (issue 11 item 3) are not in this branch yet: "
-                     "the pytest report and the gate cannot see the finding")
+    assert "no-public-admin-ports" in json.dumps(report)  # the built-in policy item saw it
     assert unit.returncode != 0, unit.stdout[-3000:]
     gate = nox("-s", "gate")
     assert gate.returncode != 0 and "no-public-admin-ports" in gate.stdout + gate.stderr, gate.stdout[-3000:]
+    # the change reaches tests: an affected-only run that -k empties is not empty on purpose
+    emptied = nox("-s", "unit", "--", "--affected-since", "HEAD~1", "-k", "no_such_test")
+    assert emptied.returncode != 0 and "no tests ran" in emptied.stdout + emptied.stderr, emptied.stdout[-3000:]
 
 
 def test_the_generated_workflows_are_schema_valid_and_zizmor_clean(tmp_path: Path) -> None:

@@ -25,12 +25,6 @@ def test_the_default_spec_is_the_running_harness(monkeypatch: pytest.MonkeyPatch
     assert editable or spec[0].startswith("atmos-harness")
 
 
-def test_affected_only_runs_are_recognised() -> None:
-    assert noxsessions._affected_only(["-k", "x", "--affected-since", "origin/main"]) == "origin/main"
-    assert noxsessions._affected_only(["--affected-since=HEAD~1"]) == "HEAD~1"
-    assert noxsessions._affected_only(["-k", "--affected-since"]) is None
-
-
 def test_register_makes_the_sessions_that_apply(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from nox import registry
 
