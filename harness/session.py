@@ -46,6 +46,9 @@ class SessionOptions:
     cache: str | None = None
     #: The failure threshold from the command line (None: ``settings.harness.fail_on``, see harness.thresholds).
     fail_on: str | None = None
+    #: Atmos ``--use-mocks``: ``!terraform.output``/``!terraform.state`` read the producer's ``mocks`` section
+    #: instead of waiting for its plan (a consumer tested without its producer's real outputs).
+    use_mocks: bool = False
 
 
 def _split(value: str | None) -> list[str]:
@@ -73,7 +76,7 @@ class HarnessSession:
             base = found.parent if found is not None else self.options.start
         config = load_config(base, allow_exec=self.options.allow_exec or None)
         configure_masking(config)  # atmos.yaml's settings.terminal.mask apply to everything this run prints
-        return Resolver(config)
+        return Resolver(config, use_mocks=self.options.use_mocks)
 
     @cached_property
     def selected(self) -> list[Instance]:
