@@ -11,7 +11,7 @@ import pytest
 
 from harness.errors import HarnessError
 from harness.masking import mask_test_report
-from harness.plan import AttributeRead, Resource, Undetermined, focus, record_reads
+from harness.plan import AttributeRead, Plan, Resource, Undetermined, focus, record_reads
 from harness.pytest_plugin.state import CALL_PROPERTIES_KEY, harness_session
 
 _READS_KEY = pytest.StashKey[list[AttributeRead]]()
@@ -52,24 +52,30 @@ def pytest_runtest_makereport(
             folder = session.resolver.config.relative(session.instance(instance_id).component_path)
         except HarnessError:
             folder = ""
-        lines = resources_in_failure(call, folder)
+        plan = funcargs.get("plan")
+        recorded: list[AttributeRead] = item.stash.get(_READS_KEY, [])
+        reads = focus(recorded, failing_statement(item, call))
+        read_resources = [r for a in dict.fromkeys(r.address for r in reads)
+                          for r in (plan.resources(a) if isinstance(plan, Plan) else [])]
+        lines = resources_in_failure(call, folder, read_resources)
         try:
             lines.append(session.describe_for_failure(instance_id))
         except HarnessError as exc:
             lines.append(f"(no instance context: {exc})")
-        lines.extend(attributes_in_failure(item, call, instance_id, funcargs.get("plan")))
+        lines.extend(attributes_in_failure(item, instance_id, reads, plan))
         report.sections.append(("harness", "\n".join(lines)))
     mask_test_report(report)  # before the terminal, --junitxml, xdist and the harness report see it
     return report
 
 
-def resources_in_failure(call: pytest.CallInfo[None], folder: str) -> list[str]:
-    """Addresses and ``.tf`` locations of the plan resources the failing test was looking at."""
+def resources_in_failure(call: pytest.CallInfo[None], folder: str, read: list[Resource] | None = None) -> list[str]:
+    """Addresses and ``.tf`` locations of the plan resources the failing test was looking at (held in its
+    frames' variables, or ``read``: those whose attributes it read)."""
     if call.excinfo is None:
         return []
     found: dict[str, str] = {}
-    for entry in call.excinfo.traceback:
-        for value in entry.frame.f_locals.values():
+    for values in [list(read or [])] + [list(e.frame.f_locals.values()) for e in call.excinfo.traceback]:
+        for value in values:
             candidates = value if isinstance(value, (list, tuple)) else [value]
             for candidate in candidates[:50]:
                 if isinstance(candidate, Resource):
@@ -92,15 +98,10 @@ def failing_statement(item: pytest.Item, call: pytest.CallInfo[None]) -> str | N
     return None
 
 
-def attributes_in_failure(item: pytest.Item, call: pytest.CallInfo[None], instance_id: str,
-                          plan: Any) -> list[str]:
+def attributes_in_failure(item: pytest.Item, instance_id: str, reads: list[AttributeRead], plan: Any) -> list[str]:
     """The attributes the failing statement read, each with the stack vars and manifest lines behind it."""
-    recorded: list[AttributeRead] = item.stash.get(_READS_KEY, [])
-    reads = focus(recorded, failing_statement(item, call))
     if not reads:
         return []
-    from harness.plan import Plan
-
     try:
         return harness_session(item.config).attribute_provenance(
             instance_id, reads, plan if isinstance(plan, Plan) else None)

@@ -135,6 +135,8 @@ def test_a_failing_assertion_names_the_manifest_lines_of_the_vars_behind_its_att
 
     token = _section(out, "test_token")
     assert "attribute aws_ssm_parameter.token value: fed by" in token, token
+    # no variable held the resource: its address comes from the reads
+    assert "resource aws_ssm_parameter.token (components/terraform/bucket/main.tf:22)" in token, token
     assert "  var.token = (sensitive value) set at stacks/catalog/bucket.yaml:10" in token, token
     assert SECRET not in out + result.stderr
 
