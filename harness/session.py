@@ -6,7 +6,9 @@ from plain Python too.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -19,9 +21,12 @@ from harness.engines import Engine, PlanCache, PlanRequest, cache_key, make_engi
 from harness.errors import HarnessError
 from harness.inputs import Need, needs_of, resolve_inputs
 from harness.masking import configure_from as configure_masking
-from harness.plan import Plan
+from harness.plan import AttributeRead, Plan
 from harness.policy import PolicyResult, evaluate_instance, load_user_policies
 from harness.terraform import ModuleConfig, load_module
+
+#: Attributes a failure's harness section traces back to the manifests, at most.
+ATTRIBUTES_SHOWN = 10
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,9 @@ class SessionOptions:
     cache: str | None = None
     #: The failure threshold from the command line (None: ``settings.harness.fail_on``, see harness.thresholds).
     fail_on: str | None = None
+    #: Atmos ``--use-mocks``: ``!terraform.output``/``!terraform.state`` read the producer's ``mocks`` section
+    #: instead of waiting for its plan (a consumer tested without its producer's real outputs).
+    use_mocks: bool = False
 
 
 def _split(value: str | None) -> list[str]:
@@ -68,7 +76,7 @@ class HarnessSession:
             base = found.parent if found is not None else self.options.start
         config = load_config(base, allow_exec=self.options.allow_exec or None)
         configure_masking(config)  # atmos.yaml's settings.terminal.mask apply to everything this run prints
-        return Resolver(config)
+        return Resolver(config, use_mocks=self.options.use_mocks)
 
     @cached_property
     def selected(self) -> list[Instance]:
@@ -173,6 +181,41 @@ class HarnessSession:
         if deps:
             lines.append("values set by: " + ", ".join(deps))
         return "\n".join(lines)
+
+    def attribute_provenance(self, instance_id: str, reads: Sequence[AttributeRead], plan: Plan | None = None,
+                             *, limit: int = ATTRIBUTES_SHOWN) -> list[str]:
+        """For each attribute a failing test read (see ``harness.plan.record_reads``), the stack vars its
+        ``.tf`` expression reads and the manifest file:line that set each one, with what it overrode: the
+        line to change when the assertion is right and the stack is wrong. A var Terraform declares
+        ``sensitive`` (or that the plan hides) shows as ``(sensitive value)``."""
+        from harness.atmos.provenance import attribute_sources
+        from harness.plan.model import base_address
+
+        inst = self.instance(instance_id)
+        grouped: dict[tuple[str, str], list[str]] = {}
+        for read in reads:
+            addresses = grouped.setdefault((base_address(read.address), read.path), [])
+            if read.address not in addresses:
+                addresses.append(read.address)
+        if not grouped:
+            return []
+        sensitive: set[str] = set(plan.variable_sensitive) if plan is not None else set()
+        with contextlib.suppress(HarnessError):
+            sensitive |= {name for name, var in self.component(inst).variables.items() if var.sensitive}
+        shown = list(grouped.items())[:limit]
+        attributes = [(addresses[0], path) for (_, path), addresses in shown]
+        found = attribute_sources(self.resolver, inst.component, inst.stack, attributes, sensitive=sensitive)
+        lines: list[str] = []
+        for ((base, path), addresses), (_, _, sources) in zip(shown, found, strict=True):
+            what = addresses[0] if len(addresses) == 1 else f"{base} ({len(addresses)} instances)"
+            if not sources:
+                lines.append(f"attribute {what} {path}: no stack var feeds it (no var. in its .tf expression)")
+                continue
+            lines.append(f"attribute {what} {path}: fed by")
+            lines.extend(f"  {source}" for source in sources)
+        if len(grouped) > limit:
+            lines.append(f"({len(grouped) - limit} more attribute(s) read, not shown)")
+        return lines
 
     def needs(self, instance: Instance) -> list[Need]:
         """The instance's inputs from other components (cached)."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -179,26 +179,52 @@ _LOCAL_REF = re.compile(r"\blocal\.([A-Za-z_][A-Za-z0-9_-]*)")
 _INDEX = re.compile(r"\[[^\]]*\]")
 
 
+#: How much of a value a failure section shows (a long map or list is cut).
+SHOWN_VALUE = 120
+SENSITIVE_SHOWN = "(sensitive value)"
+
+
+def _shown(value: Any) -> str:
+    text = json.dumps(value, default=str)
+    return text if len(text) <= SHOWN_VALUE else text[:SHOWN_VALUE - 3] + "..."
+
+
 @dataclass(frozen=True)
 class VarSource:
-    """A stack var feeding an attribute, and the manifest line that set it (None: the variable's default)."""
+    """A stack var feeding an attribute, the manifest line that set it (None: no manifest sets it, Terraform
+    uses the variable's default) and the lower-precedence lines it overrode, nearest first."""
 
     var: str
     value: Any
     setting: Setting | None
+    overrode: tuple[Setting, ...] = ()
+    sensitive: bool = False
 
     def __str__(self) -> str:
+        shown = SENSITIVE_SHOWN if self.sensitive else _shown(self.value)
         if self.setting is None:
-            return f"var.{self.var} = {json.dumps(self.value, default=str)} (no manifest sets it)"
-        return f"var.{self.var} = {json.dumps(self.value, default=str)} set in {self.setting.where}"
+            return f"var.{self.var} = {shown} (no manifest sets it)"
+        text = f"var.{self.var} = {shown} set at {self.setting.where}"
+        if self.overrode:
+            text += f" (overrides {', '.join(s.where for s in self.overrode)})"
+        return text
 
 
 def _unquote(key: str) -> str:
     return key[1:-1] if len(key) >= 2 and key[0] == key[-1] == '"' else key
 
 
-def _tf_blocks(component_dir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(resources as ``type.name`` -> body, locals) of a component's ``.tf`` files."""
+@dataclass(frozen=True)
+class TfBlocks:
+    """A component's resources and data sources (``type.name``, ``data.type.name`` -> body, as python-hcl2
+    reads it) and its locals."""
+
+    resources: Mapping[str, Any]
+    local_values: Mapping[str, Any]
+
+
+def tf_blocks(component_dir: Path) -> TfBlocks:
+    """The resources and locals of a component's ``.tf`` files (a file python-hcl2 cannot read is skipped)."""
     import hcl2
 
     resources: dict[str, Any] = {}
@@ -208,26 +234,46 @@ def _tf_blocks(component_dir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
             data = hcl2.loads(tf.read_text(encoding="utf-8"))
         except Exception:  # noqa: BLE001 - python-hcl2 raises lark errors of many kinds; skip that file
             continue
-        for block in data.get("resource") or []:
-            for rtype, named in block.items():
-                for name, body in (named or {}).items():
-                    resources[f"{_unquote(rtype)}.{_unquote(name)}"] = body
+        for kind, prefix in (("resource", ""), ("data", "data.")):
+            for block in data.get(kind) or []:
+                for rtype, named in block.items():
+                    for name, body in (named or {}).items():
+                        resources[f"{prefix}{_unquote(rtype)}.{_unquote(name)}"] = body
         for block in data.get("locals") or []:
             local_values.update({k: v for k, v in block.items() if not k.startswith("__")})
-    return resources, local_values
+    return TfBlocks(resources, local_values)
 
 
-def referenced_vars(component_dir: Path, address: str, attribute: str) -> list[str]:
+def _expression(body: Mapping[str, Any], attribute: str) -> Any:
+    """The part of a resource body that writes ``attribute`` (``tags.Name`` -> the ``Name`` entry of the
+    ``tags`` map; as deep as the body spells the path out); None when the body does not write it."""
+    from harness.plan.model import split_path
+
+    keys = split_path(attribute)
+    if not keys or str(keys[0]) not in body:
+        return None
+    current: Any = body[str(keys[0])]
+    for key in keys[1:]:
+        if isinstance(current, Mapping) and str(key) in current:
+            current = current[str(key)]
+        elif isinstance(current, list) and isinstance(key, int) and 0 <= key < len(current):
+            current = current[key]
+        else:
+            break
+    return current
+
+
+def referenced_vars(component_dir: Path | TfBlocks, address: str, attribute: str) -> list[str]:
     """The ``var.`` names an attribute's expression reads, following ``local.`` references, in order."""
-    resources, local_values = _tf_blocks(component_dir)
+    blocks = component_dir if isinstance(component_dir, TfBlocks) else tf_blocks(component_dir)
     parts = _INDEX.sub("", address).split(".")
-    while len(parts) > 2 and parts[0] == "module":  # a resource inside a module call: not followed
+    if parts[0] == "module":  # a resource inside a module call: not followed
         return []
-    body = resources.get(".".join(parts[-2:]))
-    if not isinstance(body, dict):
+    body = blocks.resources.get(".".join(parts))
+    if not isinstance(body, Mapping):
         return []
-    top = attribute.split(".")[0].split("[")[0]
-    pending = [json.dumps(body.get(top), default=str)] if top in body else []
+    expression = _expression(body, attribute)
+    pending = [] if expression is None else [json.dumps(expression, default=str)]
     seen_locals: set[str] = set()
     found: list[str] = []
     while pending:
@@ -236,20 +282,45 @@ def referenced_vars(component_dir: Path, address: str, attribute: str) -> list[s
             if name not in found:
                 found.append(name)
         for name in _LOCAL_REF.findall(text):
-            if name not in seen_locals and name in local_values:
+            if name not in seen_locals and name in blocks.local_values:
                 seen_locals.add(name)
-                pending.append(json.dumps(local_values[name], default=str))
+                pending.append(json.dumps(blocks.local_values[name], default=str))
     return found
 
 
-def var_sources(resolver: Resolver, component: str, stack: str, address: str, attribute: str) -> list[VarSource]:
-    """For each stack var feeding ``address.attribute`` (through ``var.``/``local.`` in the component's
-    ``.tf``), the manifest file:line that set it. What a failing plan assertion names."""
+def _is_sensitive(value: Any) -> bool:
+    from harness.plan.sensitive import contains_sensitive
+
+    return contains_sensitive(value)
+
+
+def attribute_sources(resolver: Resolver, component: str, stack: str, attributes: list[tuple[str, str]], *,
+                      sensitive: Collection[str] = ()) -> list[tuple[str, str, list[VarSource]]]:
+    """For each (resource address, attribute path), the stack vars its ``.tf`` expression reads (through
+    ``var.`` and ``local.``) and the manifest file:line that set each one, with the lines it overrode.
+    A var named in ``sensitive`` (or holding a sensitive value) shows as ``(sensitive value)``."""
     entry = resolver.find(component, stack)
     instance = resolver.instance(component, entry.display_stack)
+    blocks = tf_blocks(instance.component_path)
     variables = instance.vars
-    out: list[VarSource] = []
-    for name in referenced_vars(instance.component_path, address, attribute):
-        found = settings_of(resolver, entry, "vars", (name,))
-        out.append(VarSource(name, variables.get(name), found[-1] if found else None))
+    found: dict[str, VarSource] = {}
+    out: list[tuple[str, str, list[VarSource]]] = []
+    for address, attribute in attributes:
+        sources: list[VarSource] = []
+        for name in referenced_vars(blocks, address, attribute):
+            if name not in found:
+                settings = settings_of(resolver, entry, "vars", (name,))
+                value = variables.get(name)
+                found[name] = VarSource(name, value, settings[-1] if settings else None,
+                                        tuple(reversed(settings[:-1])),
+                                        sensitive=name in sensitive or _is_sensitive(value))
+            sources.append(found[name])
+        out.append((address, attribute, sources))
     return out
+
+
+def var_sources(resolver: Resolver, component: str, stack: str, address: str, attribute: str, *,
+                sensitive: Collection[str] = ()) -> list[VarSource]:
+    """For each stack var feeding ``address.attribute`` (through ``var.``/``local.`` in the component's
+    ``.tf``), the manifest file:line that set it. What a failing plan assertion names."""
+    return attribute_sources(resolver, component, stack, [(address, attribute)], sensitive=sensitive)[0][2]

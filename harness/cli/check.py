@@ -61,11 +61,13 @@ def _print_details(result: CheckResult, folders: dict[tuple[str, str], str]) -> 
                    "else info: every unwaived finding).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--allow-exec", is_flag=True, help="Let stacks run !exec shell commands.")
+@click.option("--use-mocks", is_flag=True,
+              help="As Atmos --use-mocks: !terraform.output/!terraform.state read the producer's 'mocks' section.")
 @click.option("--affected-since", default=None, metavar="REF",
               help="Only instances affected since this git ref (everything when that cannot be decided).")
 @base_path_option
 def check(stacks: str | None, components: str | None, engine: str, plans_dir: Path | None, threshold: str | None,
-          fmt: str, allow_exec: bool, affected_since: str | None, base_path: Path | None) -> None:
+          fmt: str, allow_exec: bool, use_mocks: bool, affected_since: str | None, base_path: Path | None) -> None:
     """Validate stacks, check contracts and run policies on every instance; exit 1 on any unwaived
     finding at or above the threshold, any expired waiver, contract error or stack problem (a stack
     whose name cannot be resolved included), and when nothing was checked: no deployable instance, or
@@ -73,7 +75,7 @@ def check(stacks: str | None, components: str | None, engine: str, plans_dir: Pa
     checks nothing and passes, saying so. Contract warnings (an undeclared var) are listed, not fatal."""
     session = HarnessSession(SessionOptions(base_path=base_path, start=Path.cwd(), stacks=stacks,
                                             components=components, engine=engine, plans_dir=plans_dir,
-                                            allow_exec=allow_exec))
+                                            allow_exec=allow_exec, use_mocks=use_mocks))
     nothing_selected = None
     try:
         if affected_since:

@@ -14,11 +14,13 @@ from harness.plan.model import (
     unknown_paths,
 )
 from harness.plan.outcome import Undetermined, find_unknown, is_known, require_known
+from harness.plan.reads import AttributeRead, focus, record_reads
 from harness.plan.sensitive import SENSITIVE_TEXT, Sensitive, reveal
 
 __all__ = [
     "ACTIONS",
     "SENSITIVE_TEXT",
+    "AttributeRead",
     "Deferred",
     "Plan",
     "PlanLookupError",
@@ -28,9 +30,11 @@ __all__ = [
     "Undetermined",
     "Unknown",
     "find_unknown",
+    "focus",
     "get_path",
     "is_known",
     "normalize_actions",
+    "record_reads",
     "require_known",
     "reveal",
     "split_path",

@@ -28,6 +28,7 @@ from typing import Any, NoReturn
 
 from harness.errors import HarnessError
 from harness.plan.outcome import Undetermined
+from harness.plan.reads import TrackedValues, note_read
 from harness.plan.sensitive import Sensitive, sensitive_strings, wrap_paths
 
 ACTIONS = ("create", "update", "delete", "replace", "read", "no-op")
@@ -247,6 +248,8 @@ class Resource:
         if self.sensitive:
             self.values = wrap_paths(self.values, sorted(self.sensitive), _is_unknown)
             self.before = wrap_paths(self.before, sorted(self.sensitive), _is_unknown)
+        # reads of the attributes are noted under harness.plan.reads.record_reads (failure provenance)
+        self.values = TrackedValues(self.values, self.address)
 
     @property
     def base_address(self) -> str:
@@ -255,6 +258,7 @@ class Resource:
 
     def get(self, path: str | Sequence[str | int], default: Any = _MISSING) -> Any:
         """Dotted access into ``values``: ``r.get("tags.Name")``; Unknown on the way is returned."""
+        note_read(self.address, path if isinstance(path, str) else join_path(path))
         try:
             return get_path(self.values, path, default)
         except KeyError:
@@ -272,6 +276,7 @@ class Resource:
 
     def is_unknown(self, path: str) -> bool:
         """True when the attribute at ``path`` (or something above it) is unknown."""
+        note_read(self.address, path)
         return isinstance(get_path(self.values, path, None), Unknown)
 
     def to_json(self, *, reveal: bool = False) -> dict[str, Any]:

@@ -40,6 +40,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="Fail, instead of skip, checks that depend on values known only after apply.")
     group.addoption("--allow-exec", dest="harness_allow_exec", action="store_true",
                     help="Let stacks run !exec shell commands.")
+    group.addoption("--use-mocks", dest="harness_use_mocks", action="store_true",
+                    help="As Atmos --use-mocks: !terraform.output/!terraform.state read the producer component's "
+                         "'mocks' section (default: the harness_use_mocks ini value).")
     group.addoption("--harness-cache", dest="harness_cache", default=None,
                     help="Plan cache folder (default: <repo>/.harness-cache); 'off' disables it.")
     group.addoption("--affected-since", dest="harness_affected_since", default=None, metavar="REF",
@@ -76,6 +79,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--emulator", dest="harness_emulator", default=None, metavar="moto|localstack|URL",
                     help="The AWS emulator of integration and e2e tests (default: $HARNESS_EMULATOR, else the "
                          "embedded moto server); the validators need a URL of a running one.")
+    parser.addini("harness_use_mocks", type="bool", default=False,
+                  help="Resolve !terraform.output/!terraform.state from the producers' 'mocks' (as --use-mocks).")
     parser.addini("harness_builtin_items", default=DEFAULT_BUILTINS,
                   help=f"Built-in items per instance: comma-separated subset of {','.join(BUILTIN_KINDS)}, or "
                        "'none'. Added when a run collects a directory (not when it names single test files).")

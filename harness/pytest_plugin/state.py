@@ -52,9 +52,15 @@ def harness_session(config: pytest.Config) -> HarnessSession:
             allow_exec=bool(config.getoption("harness_allow_exec")),
             cache=config.getoption("harness_cache"),
             fail_on=config.getoption("harness_fail_on"),
+            use_mocks=use_mocks(config),
         ))
         config.stash[SESSION_KEY] = session
     return session
+
+
+def use_mocks(config: pytest.Config) -> bool:
+    """``--use-mocks``, else the ``harness_use_mocks`` ini value."""
+    return bool(config.getoption("harness_use_mocks", False)) or bool(config.getini("harness_use_mocks"))
 
 
 def repository_found(config: pytest.Config) -> bool:

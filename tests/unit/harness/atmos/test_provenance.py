@@ -52,6 +52,9 @@ FILES = {
           bucket = aws_s3_bucket.this.id
           versioning_configuration { status = var.versioning ? "Enabled" : "Suspended" }
         }
+        data "aws_s3_bucket" "this" {
+          bucket = var.name
+        }
         """,
 }
 
@@ -76,10 +79,14 @@ def test_the_vars_feeding_an_attribute_follow_locals_to_their_manifest_lines(wri
     assert referenced_vars(component, "aws_s3_bucket.this", "bucket") == ["prefix", "name"]
     assert referenced_vars(component, "aws_s3_bucket_versioning.this[0]",
                            "versioning_configuration[0].status") == ["versioning"]
+    assert referenced_vars(component, "aws_s3_bucket.this", "tags.Stage") == ["stage_tag"]
+    assert referenced_vars(component, "aws_s3_bucket.this", "tags.Other") == ["stage_tag"]  # the whole map
+    assert referenced_vars(component, "data.aws_s3_bucket.this", "bucket") == ["name"]
+    assert referenced_vars(component, "module.x.aws_s3_bucket.this", "bucket") == []
     sources = var_sources(Resolver(load_config(repo)), "bucket", "plat-ue1-dev", "aws_s3_bucket.this", "bucket")
     assert [str(s) for s in sources] == [
-        'var.prefix = "acme" set in stacks/catalog/bucket.yaml:11',
-        'var.name = "dev-logs" set in stacks/orgs/dev.yaml:10',
+        'var.prefix = "acme" set at stacks/catalog/bucket.yaml:11',
+        'var.name = "dev-logs" set at stacks/orgs/dev.yaml:10 (overrides stacks/catalog/bucket.yaml:10)',
     ]
     unset = var_sources(Resolver(load_config(repo)), "bucket", "plat-ue1-dev", "aws_s3_bucket.this", "tags")
     assert [str(s) for s in unset] == ["var.stage_tag = null (no manifest sets it)"]
