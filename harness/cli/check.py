@@ -45,6 +45,9 @@ def _print_details(result: CheckResult, folders: dict[tuple[str, str], str]) -> 
         controls = f" [{', '.join(finding.controls)}]" if finding.controls else ""
         echo(f"{finding.severity.name.lower()}: {finding.policy}: {finding.stack}/{finding.component}: "
                    f"{finding.address or ''}{where}: {finding.message}{controls}")
+    for empty in result.empty_instances():
+        echo(f"empty: {empty.stack}/{empty.component}: no planned resource, nothing checked "
+             f"({len(empty.not_applicable)} policies not applicable, none passed)")
     for policy_result in result.policies:
         for waiver in policy_result.stale:
             echo(f"stale waiver: {policy_result.stack}/{policy_result.component}: {waiver.describe()}")
@@ -104,7 +107,9 @@ def check(stacks: str | None, components: str | None, engine: str, plans_dir: Pa
         else:
             echo(f"check {verdict}: {result.checked} instances, {len(result.failures())} failing finding(s) "
                        f"at or above {result.threshold.name.lower()}, {len(result.blocking_contracts)} contract "
-                       f"error(s), {warnings} contract warning(s), {len(result.problems)} stack problem(s)",
+                       f"error(s), {warnings} contract warning(s), {len(result.problems)} stack problem(s)"
+                 + (f", {len(result.empty_instances())} empty instance(s) (nothing planned)"
+                    if result.empty_instances() else ""),
                        err=not result.ok)
     if not result.ok:
         raise click.exceptions.Exit(1)
