@@ -10,7 +10,7 @@ import click
 from harness.check import CheckResult, run_check
 from harness.cli.common import base_path_option, echo, progress_printer
 from harness.masking import mask
-from harness.policy import format_table, load_user_policies
+from harness.policy import format_table, full_catalog, load_user_policies
 from harness.policy import to_json as policies_json
 from harness.select import affected_instances
 from harness.session import HarnessSession, SessionOptions
@@ -119,6 +119,12 @@ def check(stacks: str | None, components: str | None, engine: str, plans_dir: Pa
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @base_path_option
 def policies(fmt: str, base_path: Path | None) -> None:
-    """Every policy (built-in and the repository's own) with id, severity, title and control ids."""
+    """Every policy with id, severity, source, control ids and title: built-in, the repository's own
+    (policies/ and entry points), organization policies (across instances) and, when checkov is found
+    ($HARNESS_CHECKOV or on PATH), the checkov checks the harness maps to a severity and controls."""
     load_user_policies(base_path or Path.cwd())
-    echo(policies_json() if fmt == "json" else format_table())
+    rows = full_catalog()
+    echo(policies_json(rows) if fmt == "json" else format_table(rows))
+    if not any(p.origin == "checkov" for p in rows):
+        echo("checkov is not installed (set HARNESS_CHECKOV or put checkov on PATH): its checks are not listed",
+             err=True)
