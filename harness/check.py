@@ -48,6 +48,11 @@ class CheckResult:
         return [c for c in self.contracts if c.blocking]
     notes: list[str] = field(default_factory=list)
 
+    def empty_instances(self) -> list[PolicyResult]:
+        """Instances whose plan holds no managed resource: nothing was checked there, so none of their policies
+        passed (each is not applicable); reported apart, never counted as passing."""
+        return [r for r in self.policies if r.empty]
+
     def failures(self) -> list[Any]:
         """Unwaived policy failures at or above the threshold (expired waivers always count)."""
         out = []
@@ -94,6 +99,7 @@ class CheckResult:
             "plan_errors": dict(sorted(self.plan_errors.items())),
             "policies": [r.to_json() for r in self.policies],
             "failures": [f.to_json() for f in self.failures()],
+            "empty_instances": [f"{r.stack}/{r.component}" for r in self.empty_instances()],
             "notes": list(self.notes),
         }
 

@@ -22,7 +22,7 @@ from harness.errors import HarnessError
 from harness.inputs import Need, needs_of, resolve_inputs
 from harness.masking import configure_from as configure_masking
 from harness.plan import AttributeRead, Plan
-from harness.policy import PolicyResult, evaluate_instance, load_user_policies
+from harness.policy import Evaluation, PolicyResult, evaluate_all, evaluate_instance, load_user_policies
 from harness.terraform import ModuleConfig, load_module
 
 #: Attributes a failure's harness section traces back to the manifests, at most.
@@ -128,6 +128,36 @@ class HarnessSession:
             load_user_policies(self.resolver.config.base_path)
             self.__dict__["_user_policies_loaded"] = True
         return evaluate_instance(plan, instance)
+
+    @cached_property
+    def evaluation(self) -> Evaluation:
+        """Every engine over every selected instance that plans, at once (what ``harness check`` runs): built-in
+        and repository policies, checkov when installed, organization policies across instances."""
+        if not self.__dict__.get("_user_policies_loaded"):
+            load_user_policies(self.resolver.config.base_path)
+            self.__dict__["_user_policies_loaded"] = True
+        planned = []
+        for inst in self.selected:
+            if self.contract_errors(inst):
+                continue  # not planned: the policy item reports the contract errors
+            try:
+                planned.append((inst, self.plan(inst)))
+            except HarnessError:
+                continue  # the policy item reports why it cannot be planned
+        return evaluate_all(planned)
+
+    def policy_result(self, instance: Instance, plan: Plan) -> PolicyResult:
+        """The instance's result within ``evaluation`` (its checkov and organization findings included; a
+        checkov failure is an error of every instance, as in ``harness check``); ``policies`` for an instance
+        outside it."""
+        evaluation = self.evaluation
+        mine = [r for r in evaluation.results if (r.stack, r.component) == (instance.stack, instance.component)]
+        if not mine:
+            return self.policies(instance, plan)
+        result = mine[0]
+        shared = [e for r in evaluation.results if r.stack == "(all)" for e in r.errors]
+        result.errors += [e for e in shared if e not in result.errors]
+        return result
 
     def instance(self, instance_id: str) -> Instance:
         stack, _, component = instance_id.partition("/")

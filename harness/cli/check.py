@@ -10,7 +10,7 @@ import click
 from harness.check import CheckResult, run_check
 from harness.cli.common import base_path_option, echo, progress_printer
 from harness.masking import mask
-from harness.policy import format_table, load_user_policies
+from harness.policy import format_table, full_catalog, load_user_policies
 from harness.policy import to_json as policies_json
 from harness.select import affected_instances
 from harness.session import HarnessSession, SessionOptions
@@ -45,6 +45,9 @@ def _print_details(result: CheckResult, folders: dict[tuple[str, str], str]) -> 
         controls = f" [{', '.join(finding.controls)}]" if finding.controls else ""
         echo(f"{finding.severity.name.lower()}: {finding.policy}: {finding.stack}/{finding.component}: "
                    f"{finding.address or ''}{where}: {finding.message}{controls}")
+    for empty in result.empty_instances():
+        echo(f"empty: {empty.stack}/{empty.component}: no planned resource, nothing checked "
+             f"({len(empty.not_applicable)} policies not applicable, none passed)")
     for policy_result in result.policies:
         for waiver in policy_result.stale:
             echo(f"stale waiver: {policy_result.stack}/{policy_result.component}: {waiver.describe()}")
@@ -106,7 +109,9 @@ def check(stacks: str | None, components: str | None, engine: str, plans_dir: Pa
         else:
             echo(f"check {verdict}: {result.checked} instances, {len(result.failures())} failing finding(s) "
                        f"at or above {result.threshold.name.lower()}, {len(result.blocking_contracts)} contract "
-                       f"error(s), {warnings} contract warning(s), {len(result.problems)} stack problem(s)",
+                       f"error(s), {warnings} contract warning(s), {len(result.problems)} stack problem(s)"
+                 + (f", {len(result.empty_instances())} empty instance(s) (nothing planned)"
+                    if result.empty_instances() else ""),
                        err=not result.ok)
     if not result.ok:
         raise click.exceptions.Exit(1)
@@ -116,6 +121,12 @@ def check(stacks: str | None, components: str | None, engine: str, plans_dir: Pa
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @base_path_option
 def policies(fmt: str, base_path: Path | None) -> None:
-    """Every policy (built-in and the repository's own) with id, severity, title and control ids."""
+    """Every policy with id, severity, source, control ids and title: built-in, the repository's own
+    (policies/ and entry points), organization policies (across instances) and, when checkov is found
+    ($HARNESS_CHECKOV or on PATH), the checkov checks the harness maps to a severity and controls."""
     load_user_policies(base_path or Path.cwd())
-    echo(policies_json() if fmt == "json" else format_table())
+    rows = full_catalog()
+    echo(policies_json(rows) if fmt == "json" else format_table(rows))
+    if not any(p.origin == "checkov" for p in rows):
+        echo("checkov is not installed (set HARNESS_CHECKOV or put checkov on PATH): its checks are not listed",
+             err=True)

@@ -9,7 +9,7 @@ entry point group (``load_user_policies``). See docs/policies.md.
 
 from harness.policy.evaluate import evaluate, evaluate_instance, threshold_failures
 from harness.policy.evaluate_all import Evaluation, evaluate_all
-from harness.policy.listing import format_table, to_json
+from harness.policy.listing import format_table, full_catalog, to_json
 from harness.policy.model import (
     Finding,
     Outcome,
@@ -56,6 +56,7 @@ __all__ = [
     "evaluate_all",
     "evaluate_instance",
     "format_table",
+    "full_catalog",
     "load_user_policies",
     "parse_policy_settings",
     "parse_waivers",

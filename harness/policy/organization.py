@@ -18,7 +18,7 @@ from typing import Any
 
 from harness.plan import Plan, Resource, Unknown
 from harness.policy.helpers import is_true, live
-from harness.policy.model import Finding, Outcome, Severity
+from harness.policy.model import Finding, Outcome, Policy, Severity, Violation
 
 PREFIX = "org."
 COMPONENT = "organization"
@@ -56,6 +56,16 @@ POLICIES = (
               "Bucket names are global: the second apply fails, or worse, writes to a bucket someone else owns."),
 )
 BY_ID = {p.id: p for p in POLICIES}
+
+
+def _across_instances(*_: object) -> list[Violation]:
+    return []  # evaluated by evaluate_organization over all instances, not per plan
+
+
+def catalog_entries() -> list[Policy]:
+    """The organization policies as catalog entries (origin ``organization``) for ``harness policies``."""
+    return [Policy(id=p.id, title=p.title, severity=p.severity, check=_across_instances, rationale=p.rationale,
+                   controls=p.controls, origin="organization") for p in POLICIES]
 
 
 @dataclass(frozen=True)

@@ -97,7 +97,9 @@ class BuiltinItem(pytest.Item):
 
 class PolicyItem(BuiltinItem):
     """Every policy the stack selects on the instance's plan: no unwaived failure at or above the threshold,
-    no expired waiver, no broken policy setting."""
+    no expired waiver, no broken policy setting. The findings are those of ``harness check``: checkov's on
+    this plan (when checkov is installed) and the organization policies' that concern the instance or its
+    stack. An instance with no planned resource is skipped, never passed: its policies are not applicable."""
 
     kind = "policies"
 
@@ -106,8 +108,11 @@ class PolicyItem(BuiltinItem):
 
         harness, inst = self.harness, self.instance
         plan = plan_or_fail(harness, inst)
-        result = harness.policies(inst, plan)
+        result = harness.policy_result(inst, plan)
         record_policy_result(self, plan, result)
+        if result.empty and not result.findings and not result.errors:
+            pytest.skip(f"{inst.id}: no planned resource, nothing to check ({len(result.not_applicable)} policies "
+                        "not applicable)")
         threshold = Severity.parse(harness.fail_on)
         folder = harness.resolver.config.relative(inst.component_path)
         lines = [f"policy error: {error}" for error in result.errors]

@@ -219,11 +219,11 @@ def test_catalog_table_and_json() -> None:
         assert item.title and item.rationale, item.id
         assert all(c.split("-")[0] in ("CIS", "NIST", "FSBP") for c in item.controls), item.id
     table = format_table()
-    assert table.splitlines()[0].split() == ["ID", "SEVERITY", "CONTROLS", "TITLE"]
+    assert table.splitlines()[0].split() == ["ID", "SEVERITY", "SOURCE", "CONTROLS", "TITLE"]
     row = next(line for line in table.splitlines() if line.startswith("network.no-public-admin-ports "))
-    assert row.split()[:3] == ["network.no-public-admin-ports", "critical", "CIS-5.2,"]
+    assert row.split()[:4] == ["network.no-public-admin-ports", "critical", "builtin", "CIS-5.2,"]
     assert "params: ports=[22, 3389]" in table
-    assert table.rstrip().endswith(f"{len(items)} policies")
+    assert table.splitlines()[-1] == f"{len(items)} policies ({len(items)} builtin)"
     data = json.loads(to_json())
     entry = next(e for e in data if e["id"] == "s3.encryption-kms")
     assert entry["severity"] == "medium" and "CIS-2.1.1" in entry["controls"] and "FSBP-S3.17" in entry["controls"]
