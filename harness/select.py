@@ -94,12 +94,13 @@ def affected_instances(config: AtmosConfig, base_ref: str, head_ref: str | None 
     with ExitStack() as scope:
         try:
             repo = gitrev.repo_root(config.base_path)
-            gitrev.resolve_commit(repo, base_ref)
-            changed = [f for f in gitrev.changed_files(repo, base_ref, head_ref) if not is_cache_path(f)]
+            base_commit = gitrev.resolve_commit(repo, base_ref)
+            head_commit = gitrev.resolve_commit(repo, head_ref) if head_ref is not None else None
+            changed = [f for f in gitrev.changed_between(repo, base_commit, head_commit) if not is_cache_path(f)]
             version_change = _version_change(config, record=str(index) != "off")
             if head_ref is None and str(index) != "off":
                 cache_file = config.base_path / DEFAULT_INDEX_FILE if index is None else Path(index)
-                result = _incremental(config, repo, base_ref, changed, cache_file, allow_exec, progress)
+                result = _incremental(config, repo, base_commit, changed, cache_file, allow_exec, progress)
                 if result is not None:
                     return _harness_changes(result, config, repo, version_change)
             root, head_config = repo, config
@@ -200,7 +201,7 @@ def _item_reasons(result: AffectedResult, items: list[dict[str, Any]]) -> None:
             _add(result, f"{item['stack']}/{item['component']}", str(reason))
 
 
-def _incremental(config: AtmosConfig, repo: Path, base_ref: str, changed: list[str], cache_file: Path,
+def _incremental(config: AtmosConfig, repo: Path, base_commit: str, changed: list[str], cache_file: Path,
                  allow_exec: bool, progress: ProgressFn | None) -> AffectedResult | None:
     """The answer from the stack index plus the touched manifests resolved at both revisions (None: go full)."""
     with load_index(config, cache_file, allow_exec=allow_exec, progress=progress) as index:
@@ -212,20 +213,21 @@ def _incremental(config: AtmosConfig, repo: Path, base_ref: str, changed: list[s
         in_stacks = [f for f, p in zip(changed, changed_abs, strict=True)
                      if p.is_relative_to(stacks_base) and f.endswith(STACK_EXTENSIONS)]
         overlay = FileOverlay({repo / f: _text(repo / f, blob)
-                               for f, blob in gitrev.read_blobs(repo, base_ref, in_stacks).items()})
+                               for f, blob in gitrev.read_blobs_at(repo, base_commit, in_stacks).items()})
         deleted_manifests = [repo / f for f in in_stacks
                              if overlay.files[repo / f] is not None and not (repo / f).exists()
                              and is_stack_manifest(repo / f, config)]
         touched, head, head_stacks, base_stacks, resolved = _compare_touched(
             config, index, set(index.touched(changed_abs)), overlay, deleted_manifests, allow_exec)
         cwd = config.cwd if config.cwd.is_relative_to(repo) else config.base_path
+        modules: dict[Path, list[Path]] = {}
         items = describe_affected_sections(head_stacks, base_stacks, changed_files=changed, config=config,
-                                           repo_root=repo, cwd=cwd)
+                                           repo_root=repo, cwd=cwd, module_cache=modules)
         result = _new_result(changed, "incremental")
         result.resolved_manifests = len(index.resolved) + resolved
         _item_reasons(result, items)
         touched_ids = index.ids(touched)
-        _untouched_reasons(result, index, touched_ids, [p.resolve() for p in changed_abs], cwd)
+        _untouched_reasons(result, index, touched_ids, [p.resolve() for p in changed_abs], cwd, modules)
         instances = [i for i in head.instances() if i.deployable]
         _manifest_reasons(result, head, instances, repo, changed)
         head_consumers = _instance_consumers(instances)
@@ -271,15 +273,15 @@ def _text(path: Path, blob: bytes | None) -> str | None:
 
 
 def _untouched_reasons(result: AffectedResult, index: StackIndex, touched: AbstractSet[int], changed: list[Path],
-                       cwd: Path) -> None:
+                       cwd: Path, modules: dict[Path, list[Path]]) -> None:
     """Instances of manifests the change does not reach: only paths can affect them (folders, declared files).
 
-    ``touched`` holds the index ids of the manifests resolved instead.
+    ``touched`` holds the index ids of the manifests resolved instead; ``modules`` caches each component
+    folder's local modules.
     """
     if not changed:
         return
     base_dir = index.config.components_base_path
-    modules: dict[Path, list[Path]] = {}
     for folder in index.folders():
         reasons = component_dir_reasons((base_dir / folder).resolve(), "terraform", changed, modules)
         if reasons:

@@ -149,6 +149,7 @@ CREATE TABLE instances(manifest INTEGER NOT NULL, stack TEXT NOT NULL, component
 CREATE TABLE deps(producer TEXT NOT NULL, consumer TEXT NOT NULL, manifest INTEGER NOT NULL);
 CREATE TABLE file_deps(kind TEXT NOT NULL, path TEXT NOT NULL, consumer TEXT NOT NULL, manifest INTEGER NOT NULL,
                        pos INTEGER NOT NULL);
+CREATE TABLE folders(folder TEXT PRIMARY KEY);
 CREATE TABLE dirs(path TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL, seen_ns INTEGER NOT NULL,
                   entries TEXT NOT NULL);
 """
@@ -260,6 +261,10 @@ class StackIndex:
     def abs(self, rel: str) -> Path:
         return Path(rel) if rel.startswith("/") else self.config.base_path / rel
 
+    def abs_str(self, rel: str) -> str:
+        """:meth:`abs` as a string (no path object: the index checks thousands of files per run)."""
+        return rel if rel.startswith("/") else self._prefix + rel
+
     # -- queries -----------------------------------------------------------------------------------------
     @property
     def records(self) -> Mapping[str, ManifestRecord]:
@@ -354,7 +359,7 @@ class StackIndex:
 
     def folders(self) -> list[str]:
         """The component folders of the deployable instances."""
-        return [f for (f,) in self._db.execute("SELECT DISTINCT folder FROM instances WHERE deployable = 1")]
+        return [f for (f,) in self._db.execute("SELECT folder FROM folders")]
 
     def in_folder(self, folder: str, exclude: AbstractSet[int] = frozenset()) -> list[str]:
         """Ids of the deployable instances of a component folder, outside the ``exclude`` manifest ids."""
@@ -429,6 +434,7 @@ def index_key(config: AtmosConfig, *, allow_exec: bool) -> str:
 
     material = {
         "version": INDEX_VERSION,
+        "schema": hashlib.sha256((_TABLES + _INDEXES).encode()).hexdigest(),
         "harness": __version__,
         "raw": config.raw,
         "paths": [str(config.base_path), str(config.stacks_base_path), str(config.components_base_path)],
@@ -466,7 +472,7 @@ class _FileTable:
         same = False
         if entry is not None:
             try:
-                st = os.stat(self.index.abs(rel))
+                st = os.stat(self.index.abs_str(rel))
             except OSError:
                 st = None
             if st is not None and st.st_size == entry[0]:
@@ -506,7 +512,19 @@ class _FileTable:
 
     def changed(self) -> list[str]:
         """The indexed files whose content changed (or that are gone)."""
-        return [rel for rel in list(self.entries) if not self.unchanged(rel)]
+        out: list[str] = []
+        prefix, same, racy = self.index._prefix, self._same, _RACY_NS
+        for rel, entry in list(self.entries.items()):  # the loop of every run: stat only, nothing slow
+            try:
+                st = os.stat(rel if rel.startswith("/") else prefix + rel)
+            except OSError:
+                st = None
+            if st is not None and st.st_mtime_ns == entry[1] and st.st_size == entry[0] \
+                    and entry[1] < entry[4] - racy:
+                same[rel] = True
+            elif not self.unchanged(rel):
+                out.append(rel)
+        return out
 
 
 class _Tree:
@@ -539,7 +557,7 @@ class _Tree:
         entries: list[str] = row[2]
         return entries
 
-    def _list(self, folder: Path) -> tuple[int, int, list[str]] | None:
+    def _list(self, folder: str) -> tuple[int, int, list[str]] | None:
         seen = time.time_ns()
         names: list[str] = []
         try:
@@ -556,7 +574,7 @@ class _Tree:
             return None
         return mtime, seen, sorted(names)
 
-    def scan(self, folder: Path, *, new: bool = False) -> None:
+    def scan(self, folder: str, *, new: bool = False) -> None:
         """Record ``folder`` and everything under it (``new``: its files count as added)."""
         listed = self._list(folder)
         if listed is None:
@@ -567,16 +585,16 @@ class _Tree:
         self.gone.discard(key)
         for name in listed[2]:
             if name.endswith("/"):
-                self.scan(folder / name[:-1], new=new)
+                self.scan(f"{folder}/{name[:-1]}", new=new)
             elif new:
-                self.added.add(folder / name)
+                self.added.add(Path(f"{folder}/{name}"))
 
     def check(self) -> None:
         """Compare every recorded folder with the disk: fills ``added`` and ``removed`` (files)."""
         for key in sorted(self.rows):  # a folder before what is under it
             if key not in self.rows or key in self.dirty:
                 continue
-            folder = self.index.abs(key)
+            folder = self.index.abs_str(key)
             mtime, seen = self.rows[key][0], self.rows[key][1]
             try:
                 st = os.stat(folder, follow_symlinks=False)
@@ -597,12 +615,12 @@ class _Tree:
             for name in names:
                 if name not in known:
                     if name.endswith("/"):
-                        self.scan(folder / name[:-1], new=True)
+                        self.scan(f"{folder}/{name[:-1]}", new=True)
                     else:
-                        self.added.add(folder / name)
+                        self.added.add(Path(f"{folder}/{name}"))
             for name in known.difference(names):
                 if not name.endswith("/"):  # a folder gone is dropped when its own row comes
-                    self.removed.add(folder / name)
+                    self.removed.add(Path(f"{folder}/{name}"))
             racy_before, racy_now = mtime >= seen - _RACY_NS, listed[0] >= listed[1] - _RACY_NS
             if names != old or listed[0] != mtime or (racy_before and not racy_now):
                 self.rows[key] = list(listed)
@@ -612,16 +630,16 @@ class _Tree:
         """A recorded folder is gone: everything under it counts as removed."""
         if key not in self.rows:
             return
-        folder = self.index.abs(key)
+        folder = self.index.abs_str(key)
         entries = self._entries(key)
         del self.rows[key]
         self.dirty.discard(key)
         self.gone.add(key)
         for name in entries:
             if name.endswith("/"):
-                self._drop(self.index.rel(folder / name[:-1]))
+                self._drop(self.index.rel(f"{folder}/{name[:-1]}"))
             else:
-                self.removed.add(folder / name)
+                self.removed.add(Path(f"{folder}/{name}"))
 
 
 def _probe_stale(index: StackIndex, db: sqlite3.Connection, probe_id: int, kind: str, where: str,
@@ -707,7 +725,7 @@ def _build(config: AtmosConfig, key: str, target: Path | None, *, allow_exec: bo
     index = StackIndex(config, db)
     tree = _Tree(index)
     tree.fresh = True
-    tree.scan(config.stacks_base_path)  # before resolving: what changes meanwhile is seen next time
+    tree.scan(str(config.stacks_base_path))  # before resolving: what changes meanwhile is seen next time
     manifests = stack_files(config)
     table = _FileTable({}, index)
     resolver = Resolver(config, allow_exec=allow_exec, env=env, files=manifests, progress=progress)
@@ -776,7 +794,7 @@ def _refresh(config: AtmosConfig, db: sqlite3.Connection, *, allow_exec: bool, e
         removed = {i for p, i in known.items() if p not in now}
         tree = _Tree(index)
         tree.fresh = True
-        tree.scan(stacks_root)
+        tree.scan(str(stacks_root))
     stale -= removed
     stale_paths = index._paths(stale)
     removed |= index.ids(p for p in stale_paths if not index.abs(p).is_file())  # gone since (unwatched tree)
@@ -894,8 +912,11 @@ def _write(db: sqlite3.Connection, index: StackIndex, records: Mapping[str, Mani
     for chunk in _chunks(orphans):
         db.execute(f"DELETE FROM files WHERE id IN ({_marks(chunk)}) "
                    f"AND NOT EXISTS (SELECT 1 FROM imports WHERE imports.file = files.id)", chunk)
+    db.executemany("INSERT OR IGNORE INTO folders VALUES (?)", [(f,) for f in {i[3] for i in instances if i[4]}])
     if replaced:
         db.execute("DELETE FROM probes WHERE NOT EXISTS (SELECT 1 FROM probe_uses WHERE probe_uses.probe = probes.id)")
+        db.execute("DELETE FROM folders WHERE NOT EXISTS "
+                   "(SELECT 1 FROM instances i WHERE i.deployable = 1 AND i.folder = folders.folder)")
     if tree.fresh or not tree.watchable:
         db.execute("DELETE FROM dirs")
     if tree.watchable:
