@@ -292,7 +292,7 @@ def affected_ratio(ctx: BenchContext) -> Result:
         git("add", "-A")
         git("commit", "-qm", "base")
         config = load_config(repo)
-        index = Path(tmp) / "stack-index.json"
+        index = Path(tmp) / "stack-index.sqlite"
         affected_instances(config, "main", index=index)  # an earlier run, before the change
         target = repo / "stacks" / f"{ctx.org.stacks[len(ctx.org.stacks) // 2].key}.yaml"
         target.write_text(target.read_text() + "\nvars:\n  bench_change: true\n")
@@ -310,7 +310,7 @@ def affected_ratio(ctx: BenchContext) -> Result:
         wall = dataclasses.replace(ctx, clock=time.perf_counter)
         affected_seconds, describe_seconds = wall.best_of(affected(index), lambda: describe_all(repo))
         full_seconds, = dataclasses.replace(wall, warmup=0, repeat=1).best_of(affected("off"))
-        cold_index = Path(tmp) / "cold-index.json"
+        cold_index = Path(tmp) / "cold-index.sqlite"
         start = time.perf_counter()
         affected(cold_index)()
         cold_seconds = time.perf_counter() - start

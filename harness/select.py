@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,7 +85,7 @@ def affected_instances(config: AtmosConfig, base_ref: str, head_ref: str | None 
     """Instances affected between ``base_ref`` and ``head_ref`` (default: the working tree).
 
     Against the working tree the answer is incremental: a stack index cached in ``index`` (default
-    ``<base>/.harness-cache/stack-index.json``) stands in for the stacks a change cannot reach, and only the
+    ``<base>/.harness-cache/stack-index.sqlite``) stands in for the stacks a change cannot reach, and only the
     manifests it touches are resolved, at both revisions. ``index="off"``, a ``head_ref``, or manifests that
     use ``!include`` resolve both revisions in full; both ways give the same answer. ``progress`` hears of
     each HEAD manifest resolved (done, total, name) when that is most of the work.
@@ -92,12 +94,13 @@ def affected_instances(config: AtmosConfig, base_ref: str, head_ref: str | None 
     with ExitStack() as scope:
         try:
             repo = gitrev.repo_root(config.base_path)
-            gitrev.resolve_commit(repo, base_ref)
-            changed = [f for f in gitrev.changed_files(repo, base_ref, head_ref) if not is_cache_path(f)]
+            base_commit = gitrev.resolve_commit(repo, base_ref)
+            head_commit = gitrev.resolve_commit(repo, head_ref) if head_ref is not None else None
+            changed = [f for f in gitrev.changed_between(repo, base_commit, head_commit) if not is_cache_path(f)]
             version_change = _version_change(config, record=str(index) != "off")
             if head_ref is None and str(index) != "off":
                 cache_file = config.base_path / DEFAULT_INDEX_FILE if index is None else Path(index)
-                result = _incremental(config, repo, base_ref, changed, cache_file, allow_exec, progress)
+                result = _incremental(config, repo, base_commit, changed, cache_file, allow_exec, progress)
                 if result is not None:
                     return _harness_changes(result, config, repo, version_change)
             root, head_config = repo, config
@@ -198,38 +201,42 @@ def _item_reasons(result: AffectedResult, items: list[dict[str, Any]]) -> None:
             _add(result, f"{item['stack']}/{item['component']}", str(reason))
 
 
-def _incremental(config: AtmosConfig, repo: Path, base_ref: str, changed: list[str], cache_file: Path,
+def _incremental(config: AtmosConfig, repo: Path, base_commit: str, changed: list[str], cache_file: Path,
                  allow_exec: bool, progress: ProgressFn | None) -> AffectedResult | None:
     """The answer from the stack index plus the touched manifests resolved at both revisions (None: go full)."""
-    index = load_index(config, cache_file, allow_exec=allow_exec, progress=progress)
-    if index.includes_files:
-        return None  # what !include reads is not tracked
-    changed_abs = [repo / f for f in changed]
-    stacks_base = config.stacks_base_path
-    # only manifests can change a resolution (what !include reads sent us to the full comparison above)
-    in_stacks = [f for f, p in zip(changed, changed_abs, strict=True)
-                 if p.is_relative_to(stacks_base) and f.endswith(STACK_EXTENSIONS)]
-    overlay = FileOverlay({repo / f: _text(repo / f, blob)
-                           for f, blob in gitrev.read_blobs(repo, base_ref, in_stacks).items()})
-    deleted_manifests = [repo / f for f in in_stacks
-                         if overlay.files[repo / f] is not None and not (repo / f).exists()
-                         and is_stack_manifest(repo / f, config)]
-    touched, head, head_stacks, base_stacks, resolved = _compare_touched(
-        config, index, set(index.touched(changed_abs)), overlay, deleted_manifests, allow_exec)
-    cwd = config.cwd if config.cwd.is_relative_to(repo) else config.base_path
-    items = describe_affected_sections(head_stacks, base_stacks, changed_files=changed, config=config,
-                                       repo_root=repo, cwd=cwd)
-    result = _new_result(changed, "incremental")
-    result.resolved_manifests = len(index.resolved) + resolved
-    _item_reasons(result, items)
-    _untouched_reasons(result, index, touched, [p.resolve() for p in changed_abs], cwd)
-    instances = [i for i in head.instances() if i.deployable]
-    _manifest_reasons(result, head, instances, repo, changed)
-    consumers = _consumers((i.id, i.dependencies) for m, i in index.instances() if m not in touched and i.deployable)
-    for producer, users in _instance_consumers(instances).items():
-        consumers.setdefault(producer, []).extend(users)
-    _add_dependents(result, consumers)
-    return result
+    with load_index(config, cache_file, allow_exec=allow_exec, progress=progress) as index:
+        if index.includes_files:
+            return None  # what !include reads is not tracked
+        changed_abs = [repo / f for f in changed]
+        stacks_base = config.stacks_base_path
+        # only manifests can change a resolution (what !include reads sent us to the full comparison above)
+        in_stacks = [f for f, p in zip(changed, changed_abs, strict=True)
+                     if p.is_relative_to(stacks_base) and f.endswith(STACK_EXTENSIONS)]
+        overlay = FileOverlay({repo / f: _text(repo / f, blob)
+                               for f, blob in gitrev.read_blobs_at(repo, base_commit, in_stacks).items()})
+        deleted_manifests = [repo / f for f in in_stacks
+                             if overlay.files[repo / f] is not None and not (repo / f).exists()
+                             and is_stack_manifest(repo / f, config)]
+        touched, head, head_stacks, base_stacks, resolved = _compare_touched(
+            config, index, set(index.touched(changed_abs)), overlay, deleted_manifests, allow_exec)
+        cwd = config.cwd if config.cwd.is_relative_to(repo) else config.base_path
+        modules: dict[Path, list[Path]] = {}
+        items = describe_affected_sections(head_stacks, base_stacks, changed_files=changed, config=config,
+                                           repo_root=repo, cwd=cwd, module_cache=modules)
+        result = _new_result(changed, "incremental")
+        result.resolved_manifests = len(index.resolved) + resolved
+        _item_reasons(result, items)
+        touched_ids = index.ids(touched)
+        _untouched_reasons(result, index, touched_ids, [p.resolve() for p in changed_abs], cwd, modules)
+        instances = [i for i in head.instances() if i.deployable]
+        _manifest_reasons(result, head, instances, repo, changed)
+        head_consumers = _instance_consumers(instances)
+
+        def consumers(producer: str) -> list[str]:
+            return index.consumers(producer, touched_ids) + head_consumers.get(producer, [])
+
+        _add_dependents(result, consumers)
+        return result
 
 
 def _compare_touched(
@@ -243,15 +250,14 @@ def _compare_touched(
     ``describe stacks`` results and how many manifests were resolved.
     """
     while True:
-        head_files = [index.abs(m) for m in index.records if m in touched]
+        head_files = [index.abs(m) for m in sorted(touched)]  # manifest order
         base_files = [p for p in head_files if overlay.is_file(p)] + deleted
         known = index.lazy_contexts(exclude=frozenset(touched))
         head = Resolver(config, files=head_files, known_contexts=known, allow_exec=allow_exec)
         base = Resolver(config, files=base_files, overlay=overlay, known_contexts=known, allow_exec=allow_exec)
         head_stacks = head.describe_stacks() if head_files else {}
         base_stacks = base.describe_stacks() if base_files else {}
-        names = head_stacks.keys() | base_stacks.keys()
-        more = {m for m, inst in index.instances() if m not in touched and inst.stack in names}
+        more = index.manifests_of_stacks(head_stacks.keys() | base_stacks.keys()) - touched
         if not more:
             return touched, head, head_stacks, base_stacks, len(head_files) + len(base_files)
         touched |= more
@@ -266,28 +272,33 @@ def _text(path: Path, blob: bytes | None) -> str | None:
         raise ConfigError(f"not UTF-8 text at the base revision: {exc.reason}", file=path) from None
 
 
-def _untouched_reasons(result: AffectedResult, index: StackIndex, touched: set[str], changed: list[Path],
-                       cwd: Path) -> None:
-    """Instances of manifests the change does not reach: only paths can affect them (folders, declared files)."""
+def _untouched_reasons(result: AffectedResult, index: StackIndex, touched: AbstractSet[int], changed: list[Path],
+                       cwd: Path, modules: dict[Path, list[Path]]) -> None:
+    """Instances of manifests the change does not reach: only paths can affect them (folders, declared files).
+
+    ``touched`` holds the index ids of the manifests resolved instead; ``modules`` caches each component
+    folder's local modules.
+    """
     if not changed:
         return
     base_dir = index.config.components_base_path
-    modules: dict[Path, list[Path]] = {}
-    by_folder: dict[str, list[str]] = {}
-    for manifest, inst in index.instances():
-        if manifest in touched or not inst.deployable:
+    for folder in index.folders():
+        reasons = component_dir_reasons((base_dir / folder).resolve(), "terraform", changed, modules)
+        if reasons:
+            for instance_id in index.in_folder(folder, touched):
+                for reason in reasons:
+                    _add(result, instance_id, reason)
+    first_hits: dict[str, str] = {}
+    for kind, path in index.file_deps():
+        if changed_dependency([(kind, path)], changed, cwd) is None:
             continue
-        folder = inst.folder or inst.component
-        reasons = by_folder.get(folder)
-        if reasons is None:
-            reasons = by_folder[folder] = component_dir_reasons((base_dir / folder).resolve(), "terraform", changed,
-                                                                modules)
-        for reason in reasons:
-            _add(result, inst.id, reason)
-        if inst.file_deps:
-            hit = changed_dependency([(k, p) for k, p in inst.file_deps], changed, cwd)
-            if hit is not None:
-                _add(result, inst.id, hit[0])
+        for instance_id, deps in index.declaring(kind, path, touched).items():
+            if instance_id not in first_hits:
+                hit = changed_dependency(deps, changed, cwd)
+                if hit is not None:
+                    first_hits[instance_id] = hit[0]
+    for instance_id, reason in first_hits.items():
+        _add(result, instance_id, reason)
 
 
 def _manifest_reasons(result: AffectedResult, resolver: Resolver, instances: list[Instance], root: Path,
@@ -336,11 +347,14 @@ def _instance_consumers(instances: Iterable[Instance]) -> dict[str, list[str]]:
     return _consumers((i.id, [(d.stack, d.component) for d in i.dependencies]) for i in instances)
 
 
-def _add_dependents(result: AffectedResult, consumers: dict[str, list[str]]) -> None:
-    queue = sorted(result.instances)
+def _add_dependents(result: AffectedResult,
+                    consumers: Mapping[str, list[str]] | Callable[[str], list[str]]) -> None:
+    """Every dependent of an affected instance is affected (``consumers``: producer id -> consumer ids)."""
+    consumers_of = consumers if callable(consumers) else (lambda producer: consumers.get(producer, []))
+    queue = deque(sorted(result.instances))
     while queue:
-        producer = queue.pop(0)
-        for consumer in sorted(consumers.get(producer, [])):
+        producer = queue.popleft()
+        for consumer in sorted(consumers_of(producer)):
             fresh = consumer not in result.instances
             _add(result, consumer, f"dependent of {producer}")
             if fresh:

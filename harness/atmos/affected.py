@@ -72,8 +72,19 @@ class AffectedConfig(Protocol):
     def components_base_path(self) -> Path: ...
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def go_equal(a: Any, b: Any) -> bool:
     """Deep equality with Go's types kept apart: ``1``, ``1.0``, ``True`` and ``"1"`` all differ."""
+    kind = type(a)
+    if kind is type(b):  # the common case first, without the (slow) abstract type checks
+        if kind is dict:
+            return bool(a.keys() == b.keys() and all(go_equal(a[k], b[k]) for k in a))
+        if kind is list:
+            return len(a) == len(b) and all(go_equal(x, y) for x, y in zip(a, b, strict=True))
+        if kind in _SCALARS:
+            return bool(a == b)
     if isinstance(a, Mapping) and isinstance(b, Mapping):
         return a.keys() == b.keys() and all(go_equal(a[k], b[k]) for k in a)
     if isinstance(a, list) and isinstance(b, list):
@@ -378,6 +389,7 @@ def describe_affected(
     exclude_locked: bool = False,
     dependents_only_in_stack: str | None = None,
     stack: str | None = None,
+    module_cache: dict[Path, list[Path]] | None = None,
 ) -> list[dict[str, Any]]:
     """Affected instances of HEAD relative to BASE, in Atmos's order of reasons.
 
@@ -388,13 +400,15 @@ def describe_affected(
     relative paths are taken from ``repo_root`` (default: the config's base path); file/folder
     dependency paths from ``cwd`` (default: the config's cwd). ``stack`` limits the whole result to
     one stack; ``dependents_only_in_stack`` only limits the dependents (as Atmos's API does).
+    ``module_cache`` (component folder -> its local module folders) is filled as components are checked, for a
+    caller that checks the same folders again.
     """
     root = repo_root or (config.base_path if config is not None else Path.cwd())
     changed = [(root / p).resolve() if not Path(p).is_absolute() else Path(p).resolve() for p in changed_files]
     work_dir = cwd or getattr(config, "cwd", None) or Path.cwd()
     out = _Collector(config, include_settings)
     checks = _section_checks(config)
-    module_cache: dict[Path, list[Path]] = {}
+    module_cache = {} if module_cache is None else module_cache
     for stack_name, component_type, name, section in iter_components(head):
         if stack and stack_name != stack:
             continue

@@ -95,13 +95,18 @@ def changed_files(repo: Path, base_ref: str, head_ref: str | None = None) -> lis
     paths are reported. Sorted, without duplicates.
     """
     repo = repo_root(repo)
-    base = resolve_commit(repo, base_ref)
-    if head_ref is not None:
-        head = resolve_commit(repo, head_ref)
-        paths = _split_z(git(repo, "diff", "--name-only", "--no-renames", "-z", base, head, "--"))
+    return changed_between(repo, resolve_commit(repo, base_ref),
+                           resolve_commit(repo, head_ref) if head_ref is not None else None)
+
+
+def changed_between(root: Path, base: str, head: str | None = None) -> list[str]:
+    """:func:`changed_files` between two commits already resolved (``head`` None: the working tree), in the
+    repository whose top is ``root``."""
+    if head is not None:
+        paths = _split_z(git(root, "diff", "--name-only", "--no-renames", "-z", base, head, "--"))
     else:
-        paths = _split_z(git(repo, "diff", "--name-only", "--no-renames", "-z", base, "--"))
-        paths += untracked_files(repo)
+        paths = _split_z(git(root, "diff", "--name-only", "--no-renames", "-z", base, "--"))
+        paths += untracked_files(root)
     return sorted(set(paths))
 
 
@@ -144,7 +149,13 @@ def read_blobs(repo: Path, ref: str, paths: list[str]) -> dict[str, bytes | None
     """
     if not paths:
         return {}
-    sha = resolve_commit(repo, ref)
+    return read_blobs_at(repo, resolve_commit(repo, ref), paths)
+
+
+def read_blobs_at(repo: Path, sha: str, paths: list[str]) -> dict[str, bytes | None]:
+    """:func:`read_blobs` at a commit already resolved (its full SHA)."""
+    if not paths:
+        return {}
     request = "".join(f"{sha}:{p}\n" for p in paths).encode(errors="surrogateescape")
     proc = subprocess.run(["git", "-C", str(repo), "cat-file", "--batch"], input=request, capture_output=True,
                           check=False)

@@ -18,7 +18,7 @@ from harness.select import affected_instances
 @click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True)
 @click.option("--allow-exec", is_flag=True, help="Let stacks run !exec shell commands.")
 @click.option("--stack-index", default=None, metavar="FILE|off",
-              help="Stack index cache (default: <base>/.harness-cache/stack-index.json): lets a working-tree "
+              help="Stack index cache (default: <base>/.harness-cache/stack-index.sqlite): lets a working-tree "
                    "comparison resolve only the manifests a change touches. 'off' resolves both revisions "
                    "in full; the answer is the same.")
 @base_path_option

@@ -173,7 +173,7 @@ def test_an_index_left_by_an_earlier_run_resolves_only_the_touched_manifests(git
 def test_the_cache_folder_never_counts_as_a_change(git_example: Path) -> None:
     assert not (git_example / ".gitignore").exists()
     affected_instances(load_config(git_example), "main")
-    assert (git_example / ".harness-cache/stack-index.json").is_file()
+    assert (git_example / ".harness-cache/stack-index.sqlite").is_file()
     assert (git_example / ".harness-cache/.gitignore").read_text().strip().endswith("*")
     result = affected_instances(load_config(git_example), "main")
     assert result.changed_files == [] and result.instances == {}
