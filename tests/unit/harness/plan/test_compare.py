@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from harness.engines._static_plan import normalize_json
@@ -17,6 +18,7 @@ from harness.plan.compare import (
 from harness.terraform.set_attrs import block_set_paths, order_sets, set_attribute_paths
 
 AWS = "registry.terraform.io/hashicorp/aws"
+EXAMPLE = Path(__file__).resolve().parents[4]
 
 
 def plan(engine: str, resources: list[Resource], outputs: dict[str, Any] | None = None) -> Plan:
@@ -116,3 +118,74 @@ def test_normalized_json_is_what_the_provider_prints() -> None:
     assert normalize_json(text, "r") == ('{"Statement":[{"Effect":"Allow","Resource":"a\\u003cb\\u0026c"}],'
                                          '"Version":"2012-10-17"}')
     assert isinstance(normalize_json('{"a": 1.5}', "r"), Unknown)
+
+
+# -- the command line, with a stand-in for terraform (the real comparison runs in tests/integration) ---------
+class _Recording:
+    """A "terraform" engine that plans with the static engine and records what it was asked to plan."""
+
+    name = "terraform"
+
+    def __init__(self, seen: list[str], change: bool = False) -> None:
+        from harness.engines import StaticEngine
+
+        self.seen, self.change, self.static = seen, change, StaticEngine()
+
+    def plan_many(self, requests: list[Any]) -> list[Any]:
+        self.seen.extend(r.instance_id for r in requests)
+        plans = self.static.plan_many(requests)
+        if self.change:
+            for p in plans:
+                for r in p.resources():
+                    r.values["cidr_block"] = Unknown("known after apply")
+        return plans
+
+    def plan(self, request: Any) -> Any:
+        return self.plan_many([request])[0]
+
+    def close(self) -> None:
+        self.static.close()
+
+
+def _patch_terraform(monkeypatch: Any, seen: list[str], change: bool = False) -> None:
+    import harness.session
+
+    real = harness.session.make_engine
+
+    def make(name: str, **kwargs: Any) -> Any:
+        if name == "terraform":
+            return _Recording(seen, change), "--engine terraform"
+        return real(name, **kwargs)
+
+    monkeypatch.setattr(harness.session, "make_engine", make)
+    monkeypatch.setattr(harness.session.HarnessSession, "cache", property(lambda self: None))  # no stand-in plans kept
+
+
+def test_cli_plans_the_one_instance_asked_for(monkeypatch: Any) -> None:
+    from click.testing import CliRunner
+
+    from harness.cli import cli
+    seen: list[str] = []
+    _patch_terraform(monkeypatch, seen)
+    result = CliRunner().invoke(cli, ["plan", "vpc", "-s", "plat-ue1-dev", "--engine", "terraform",
+                                      "--base-path", str(EXAMPLE)])
+    assert result.exit_code == 0, result.output
+    assert seen == ["plat-ue1-dev/vpc"]
+
+
+def test_cli_compare_engines_exits_1_on_a_fault(monkeypatch: Any) -> None:
+    from click.testing import CliRunner
+
+    from harness.cli import cli
+
+    seen: list[str] = []
+    _patch_terraform(monkeypatch, seen)
+    args = ["plan", "vpc", "-s", "plat-ue1-dev", "--compare-engines", "--base-path", str(EXAMPLE)]
+    same = CliRunner().invoke(cli, args)
+    assert same.exit_code == 0, same.output
+    assert same.output.startswith("OK   plat-ue1-dev/vpc:") and "0 failed" in same.output
+    _patch_terraform(monkeypatch, seen, change=True)
+    faulty = CliRunner().invoke(cli, args)
+    assert faulty.exit_code == 1
+    assert "FAIL plat-ue1-dev/vpc" in faulty.output
+    assert "known-but-unknown: aws_vpc.this.cidr_block: static says" in faulty.output
