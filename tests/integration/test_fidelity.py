@@ -2,13 +2,14 @@
 
 The terraform side plans through the batched engine and the plan cache: without xdist the first test plans
 every instance at once (instances of one component folder in one terraform plan, folders in parallel); on an
-xdist worker a test plans its instance's component folder, under a file lock, so that two workers never plan
-the same folder and the second reads the first one's plans from the cache. Skipped, with the reason, where
-no terraform binary or provider can plan the example offline.
+xdist worker a test plans its instance's producers and then its component folder, each under a file lock, so
+that two workers never plan the same folder and the second reads the first one's plans from the cache.
+Skipped, with the reason, where no terraform binary or provider can plan the example offline.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +17,9 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 
+from harness.atmos import Instance
 from harness.engines import choose_engine
+from harness.errors import HarnessError
 from harness.plan.compare import EngineComparison, compare_instance
 from harness.session import HarnessSession, SessionOptions
 
@@ -53,12 +56,23 @@ class Fidelity:
         self.locks = cache.directory / "fidelity-locks" if cache is not None else None
 
     def compare(self, instance_id: str) -> EngineComparison:
-        instance = self.real.instance(instance_id)
         if self.worker and self.locks is not None:
-            self.locks.mkdir(parents=True, exist_ok=True)
-            with FileLock(str(self.locks / f"{instance.folder.replace('/', '_')}.lock")):
-                return compare_instance(self.static, self.real, instance_id)
+            self._plan_locked(self.real.instance(instance_id), set())
         return compare_instance(self.static, self.real, instance_id)
+
+    def _plan_locked(self, instance: Instance, seen: set[str]) -> None:
+        """Producers first, then the instance's folder, each under its folder's lock (never two locks held)."""
+        if instance.id in seen:
+            return
+        seen.add(instance.id)
+        for need in self.real.needs(instance):
+            if need.producer is not None:
+                self._plan_locked(need.producer, seen)
+        assert self.locks is not None
+        self.locks.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(self.locks / f"{instance.folder.replace('/', '_')}.lock"))
+        with lock, contextlib.suppress(HarnessError):  # a failure is reported by the comparison
+            self.real.plan(instance)
 
     def close(self) -> None:
         self.static.close()
