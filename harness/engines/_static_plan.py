@@ -39,6 +39,7 @@ a module that could not be expanded, or an impure function.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from collections.abc import Mapping
@@ -52,6 +53,7 @@ from harness.engines.base import PlanRequest
 from harness.engines.iam import PolicyError, render_policy_document
 from harness.plan.model import Deferred, Plan, Resource, SourceLocation, Unknown, unknown_paths
 from harness.terraform.sensitive_attrs import schema_sensitive_paths
+from harness.terraform.set_attrs import order_sets, set_attribute_paths
 
 META_ARGS = frozenset({"count", "for_each", "depends_on", "lifecycle", "provider", "provisioner",
                        "connection", "dynamic", "__tfmeta"})
@@ -697,10 +699,14 @@ class StaticPlanBuilder:
             values = self.block_values(node, inst, block, entry)
             if "id" not in values:
                 values["id"] = Unknown(AFTER_APPLY, f"{address}.id")
+        provider = provider_for(node, type_)
+        order_sets(values, set_attribute_paths(provider, mode, type_))
+        for attr in NORMALIZED_JSON.get((mode, type_), ()):
+            if isinstance(values.get(attr), str):
+                values[attr] = normalize_json(values[attr], f"{address}.{attr}")
         unknown = unknown_paths(values)
         redacted = {p for p in unknown if _is_redacted(values, p)}
         declared = {k for k, expr in block.attrs.items() if k in values and self._sensitive(node, expr, 0)}
-        provider = provider_for(node, type_)
         schema = schema_sensitive_paths(provider, mode, type_, values, self.request.component_dir)
         return Resource(
             address=address, mode=mode, type=type_, name=name, index=index,
@@ -711,6 +717,38 @@ class StaticPlanBuilder:
 
 
 _NONE_DICT: dict[str, Any] = {}
+
+#: Attributes the AWS provider stores as normalized JSON at plan time (its StateFunc): keys sorted, no spaces.
+NORMALIZED_JSON: dict[tuple[str, str], tuple[str, ...]] = {
+    ("managed", "aws_iam_role"): ("assume_role_policy",),
+    ("managed", "aws_kms_key"): ("policy",),
+}
+
+
+def normalize_json(text: str, ref: str) -> Any:
+    """``text`` as the provider's ``structure.NormalizeJsonString`` prints it (Go's ``json.Marshal`` of the parsed
+    document); unknown when it holds a float or a large number, whose Go formatting is not reproduced here."""
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return text  # the provider rejects it; the validation reports that
+    if _has_float(parsed):
+        return Unknown("a JSON number the provider reformats", ref)
+    out = json.dumps(parsed, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                          ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        out = out.replace(char, escaped)
+    return out
+
+
+def _has_float(value: Any) -> bool:
+    if isinstance(value, float) or (isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 1e21):
+        return True
+    if isinstance(value, dict):
+        return any(_has_float(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_float(v) for v in value)
+    return False
 
 
 def _is_redacted(values: Mapping[str, Any], path: str) -> bool:
