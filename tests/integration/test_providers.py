@@ -20,7 +20,7 @@ MakeDeployment = Callable[..., Deployment]
 def test_backend_syntax_follows_the_binary_version(resolver: Resolver, emu: Emulator,
                                                    terraform: TerraformBinary) -> None:
     backend = resolver.instance("account-map", "core-ue1-root").backend
-    old = backend_config(backend, emulator=emu, binary=terraform)
+    old = backend_config(backend, emulator=emu, binary=TerraformBinary(terraform.path, "terraform", "1.0.3"))
     assert old["endpoint"] == old["dynamodb_endpoint"] == old["sts_endpoint"] == old["iam_endpoint"] == emu.endpoint
     assert old["force_path_style"] is True and old["role_arn"] == "arn:aws:iam::444444444444:role/acme-terraform"
     assert old["skip_credentials_validation"] and old["skip_metadata_api_check"] and old["skip_region_validation"]
