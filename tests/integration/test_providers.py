@@ -51,7 +51,8 @@ def test_provider_override_lists_every_service_the_component_uses(resolver: Reso
     spec = spec_for(vpc, vpc.vars, emulator=emu, binary=terraform)
     [provider] = spec.files[OVERRIDE_FILE]["provider"]["aws"]
     assert provider["endpoints"] == {name: emu.endpoint for name in ("ec2", "iam", "s3", "sts")}
-    assert provider["skip_credentials_validation"] and provider["skip_requesting_account_id"]
+    assert provider["skip_credentials_validation"] and provider["skip_requesting_account_id"] is False
+    assert provider["max_retries"] == 2
     assert provider["s3_use_path_style"] is True and "alias" not in provider
     backup = spec_for(resolver.instance("tfstate-backend", "core-ue1-root"), {}, emulator=emu, binary=terraform)
     endpoints = backup.files[OVERRIDE_FILE]["provider"]["aws"][0]["endpoints"]
