@@ -154,8 +154,6 @@ class Emulator:
         except ImportError as exc:
             raise HarnessError(f"moto's server is not installed ({exc}): pip install 'moto[server]'") from None
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        # AWS managed policies (arn:aws:iam::aws:policy/...) exist in every real account; components attach them.
-        os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
         server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
         errors: list[BaseException] = []
 
