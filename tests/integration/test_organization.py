@@ -77,9 +77,10 @@ def _leftovers(emu: Emulator, instances: list[Instance]) -> list[str]:
                   if not b["Name"].endswith("-tfstate")]
         kms = emu.client("kms", stack=instance)
         for key_ref in kms.list_keys()["Keys"]:
-            state = kms.describe_key(KeyId=key_ref["KeyId"])["KeyMetadata"]["KeyState"]
-            if state != "PendingDeletion":
-                found.append(f"{where} kms key {key_ref['KeyId']} ({state})")
+            meta = kms.describe_key(KeyId=key_ref["KeyId"])["KeyMetadata"]
+            # AWS managed keys (KeyManager AWS: made by a service, e.g. for an encrypted table) cannot be deleted.
+            if meta["KeyState"] != "PendingDeletion" and meta.get("KeyManager") != "AWS":
+                found.append(f"{where} kms key {key_ref['KeyId']} ({meta['KeyState']}, {meta.get('KeyManager')})")
         found += [f"{where} kms alias {a['AliasName']}" for a in kms.list_aliases()["Aliases"]
                   if not a["AliasName"].startswith("alias/aws/")]
         found += [f"{where} role {r['RoleName']}" for r in emu.client("iam", stack=instance).list_roles()["Roles"]]
