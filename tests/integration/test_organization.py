@@ -47,6 +47,9 @@ NOT_DEPLOYABLE = {"budgets": "moto implements neither Budgets DescribeSubscriber
 UNSERVED = {"securityhub": "SecurityHub UpdateSecurityHubConfiguration: the emulator answers 500 Internal Server Error"}
 
 
+MOTO_DYNAMODB_KEY = "Default master key that protects my DynamoDB table storage"
+
+
 def _targets(resolver: Resolver) -> list[Instance]:
     if os.environ.get("HARNESS_FULL_ORG"):
         example = {p.name for p in (REPO / "components" / "terraform").iterdir() if p.is_dir()}
@@ -78,8 +81,10 @@ def _leftovers(emu: Emulator, instances: list[Instance]) -> list[str]:
         kms = emu.client("kms", stack=instance)
         for key_ref in kms.list_keys()["Keys"]:
             meta = kms.describe_key(KeyId=key_ref["KeyId"])["KeyMetadata"]
-            # AWS managed keys (KeyManager AWS: made by a service, e.g. for an encrypted table) cannot be deleted.
-            if meta["KeyState"] != "PendingDeletion" and meta.get("KeyManager") != "AWS":
+            # AWS managed keys (made by a service, never deletable) are no leftover: moto makes the one for a
+            # DynamoDB table encrypted without a key id, and calls it CUSTOMER with this description.
+            service_key = meta.get("KeyManager") == "AWS" or meta.get("Description") == MOTO_DYNAMODB_KEY
+            if meta["KeyState"] != "PendingDeletion" and not service_key:
                 found.append(f"{where} kms key {key_ref['KeyId']} ({meta['KeyState']}, {meta.get('KeyManager')})")
         found += [f"{where} kms alias {a['AliasName']}" for a in kms.list_aliases()["Aliases"]
                   if not a["AliasName"].startswith("alias/aws/")]
