@@ -17,6 +17,8 @@ from harness.deploy.deployment import (
     DestroyResult,
     TeardownError,
     TeardownReport,
+    Unserved,
+    emulator_gap,
 )
 from harness.deploy.graph import DependencyCycle, closure, deploy_order, teardown_order
 from harness.deploy.inputs import pick, resolve_inputs
@@ -58,6 +60,7 @@ __all__ = [
     "TeardownError",
     "TeardownReport",
     "TerraformError",
+    "Unserved",
     "Workdir",
     "WorkdirSpec",
     "backend_config",
@@ -67,6 +70,7 @@ __all__ = [
     "cleanup",
     "closure",
     "deploy_order",
+    "emulator_gap",
     "find_pending",
     "inspect_state",
     "instance_backups",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import signal
 import threading
 import time
@@ -28,7 +29,7 @@ from harness.deploy.inputs import resolve_inputs
 from harness.deploy.ledger import DEFAULT_LEDGER_DIR, Ledger
 from harness.deploy.schedule import default_jobs, run_graph
 from harness.deploy.state import Backup, backup_state, holds_nothing, read_state, state_info
-from harness.deploy.workdir import DEFERRAL, Workdir, spec_for
+from harness.deploy.workdir import DEFERRAL, TerraformError, Workdir, spec_for
 from harness.errors import HarnessError
 from harness.tools.terraform import TerraformBinary, terraform_binary
 
@@ -50,6 +51,39 @@ class DeployInterrupted(KeyboardInterrupt):
     def __init__(self, signum: int) -> None:
         super().__init__(f"interrupted by {signal.Signals(signum).name}")
         self.signum = signum
+
+
+# What an emulator answers for an API (or a part of one) it does not model: moto's "not implemented" family.
+_EMULATOR_GAP = re.compile(r"not (?:yet )?(?:been )?implemented|NotImplemented|InvalidAction|UnknownOperation|"
+                           r"UnrecognizedClientException|StatusCode: 501", re.IGNORECASE)
+
+
+# An SDK error for an action the emulator fails on: moto answers 500 Internal Server Error to an action it lacks.
+_SERVER_FAULT = re.compile(r"operation error ([^:]+): (\w+),.*StatusCode: 50[01]")
+
+
+def emulator_gap(output: str) -> str | None:
+    """The emulator's own reason when terraform's error says it does not serve an API; None for any other failure."""
+    lines = [line.strip(" │╷╵") for line in output.splitlines()]
+    for line in lines:
+        fault = _SERVER_FAULT.search(line)
+        if fault:
+            return (f"{fault.group(1)} {fault.group(2)}: the emulator answers 500 Internal Server Error "
+                    "(not implemented)")
+    for index, line in enumerate(lines):
+        if _EMULATOR_GAP.search(line):
+            error = next((lines[i] for i in range(index, -1, -1) if lines[i].startswith("Error:")), "")
+            detail = line if len(line) <= 300 else line[:297] + "..."
+            return f"{error} {detail}".strip() if error and error != line else detail
+    return None
+
+
+@dataclass(frozen=True)
+class Unserved:
+    """An instance the emulator cannot serve: why (the emulator's reason, or the producer it needs that failed)."""
+
+    instance_id: str
+    reason: str
 
 
 class TeardownError(HarnessError):
@@ -122,6 +156,7 @@ class Deployment:
         self._lock = threading.RLock()
         self.sessions = sessions or (None if emulator is not None else SessionFactory(endpoint_url=None))
         self.results: list[ApplyResult] = []
+        self.unserved: list[Unserved] = []
         self.backups: list[Backup] = []
         self.bootstraps: list[Bootstrap] = []
         self.last_teardown: TeardownReport | None = None
@@ -192,11 +227,15 @@ class Deployment:
     # -- apply / destroy -----------------------------------------------------------------------------
     def deploy(self, components: str | Instance | Sequence[str | Instance], stack: str | None = None, *,
                with_dependencies: bool = False, extra_vars: Mapping[str, Mapping[str, Any]] | None = None,
-               jobs: int | None = None) -> list[ApplyResult]:
+               jobs: int | None = None, skip_unserved: bool = False) -> list[ApplyResult]:
         """Apply the instances producers first (``with_dependencies``: their dependencies too).
 
         Up to ``jobs`` (default: the deployment's) independent instances apply at once; a consumer starts
         when its producers are applied. Results come back in deploy order.
+
+        ``skip_unserved`` (emulator only): an apply that fails because the emulator does not implement an API
+        is recorded in :attr:`unserved` with the emulator's reason instead of failing the deploy, and so are
+        its consumers (they need it); whatever it applied is still destroyed by the teardown.
         """
         targets = self.select(components, stack)
         order = deploy_order(targets, self.resolver, with_dependencies=with_dependencies)
@@ -209,7 +248,23 @@ class Deployment:
             extra = None
             if extra_vars:
                 extra = extra_vars.get(instance.id) or extra_vars.get(instance.component)
-            results[instance_id] = self.apply(instance, extra_vars=extra)
+            if skip_unserved:
+                with self._lock:
+                    missing = [u.instance_id for u in self.unserved if u.instance_id in dependency_ids(instance)]
+                    if missing:
+                        self.unserved.append(Unserved(instance_id, f"needs {', '.join(missing)}, which the "
+                                                                   "emulator cannot serve"))
+                        return
+            try:
+                results[instance_id] = self.apply(instance, extra_vars=extra)
+            except TerraformError as exc:
+                reason = emulator_gap(exc.output or str(exc)) if skip_unserved and self.emulator else None
+                if reason is None:
+                    raise
+                log.warning("%s: the emulator cannot serve it: %s", instance_id, reason)
+                with self._lock:
+                    self.unserved.append(Unserved(instance_id, f"{self.emulator.kind if self.emulator else ''}: "
+                                                               f"{reason}"))
 
         run_graph(list(by_id), {i.id: dependency_ids(i) for i in order}, work,
                   jobs=self.jobs if jobs is None else jobs, on_interrupt=self.interrupt_running)

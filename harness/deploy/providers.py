@@ -49,6 +49,7 @@ SERVICE_BY_PREFIX: dict[str, str] = {
 LOCAL_ONLY = {"aws_iam_policy_document", "aws_partition", "aws_region", "aws_regions", "aws_arn", "aws_default_tags",
               "aws_service_principal"}
 ALWAYS = ("sts", "iam", "s3")
+EMULATOR_MAX_RETRIES = 2
 OVERRIDE_FILE = "harness_provider_override.tf.json"
 PLAIN_FILE = "harness_provider.tf.json"
 
@@ -163,7 +164,11 @@ def provider_override(component_dir: Path, emulator: Emulator | None) -> tuple[s
         "skip_credentials_validation": True,
         "skip_metadata_api_check": True,
         "skip_region_validation": True,
-        "skip_requesting_account_id": True,
+        # The emulator answers sts:GetCallerIdentity: the provider learns the account, as it does in AWS (some
+        # resource ids carry it, e.g. aws_budgets_budget's "ACCOUNT:NAME", which destroy parses).
+        "skip_requesting_account_id": False,
+        # An emulator answers at once; 500s there mean "not implemented", so retrying them only waits.
+        "max_retries": EMULATOR_MAX_RETRIES,
     }
     settings["s3_force_path_style" if use.aws_major is not None and use.aws_major < 4 else "s3_use_path_style"] = True
     if use.aliases:

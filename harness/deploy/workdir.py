@@ -294,6 +294,11 @@ class Workdir:
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k not in _CLEAR_ENV}
         env.update({"TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1", "TF_INPUT": "0"})
+        # The user's TF_LOG is cleared (it would flood the captured output); HARNESS_TF_LOG[_PATH] turn it on
+        # for the harness's own terraform runs, e.g. to see where an apply waits.
+        for name in ("TF_LOG", "TF_LOG_PATH"):
+            if os.environ.get(f"HARNESS_{name}"):
+                env[name] = os.environ[f"HARNESS_{name}"]
         if self.plugin_cache is not None:
             self.plugin_cache.mkdir(parents=True, exist_ok=True)
             env["TF_PLUGIN_CACHE_DIR"] = str(self.plugin_cache)

@@ -12,9 +12,10 @@ import pytest
 from harness.atmos import Resolver, load_config
 from harness.aws import Emulator
 from harness.deploy import Deployment, ledger_files, sweep
+from harness.engines import required_versions
 from harness.errors import HarnessError
-from harness.tools import TerraformBinary, ensure_test_terraform, provider_available, terraform_binary
-from tests.integration.helpers import build_repo
+from harness.tools import TerraformBinary, provider_available, terraform_binary, terraform_for_tests
+from tests.integration.helpers import REPO, build_repo
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -36,7 +37,10 @@ def resolver(repo: Path) -> Resolver:
 
 @pytest.fixture(scope="session")
 def terraform() -> TerraformBinary:
-    return terraform_binary(ensure_test_terraform())
+    """HARNESS_TERRAFORM, else a terraform/tofu on PATH meeting every example component's ``required_version``,
+    else the pinned 1.0.3 of the [test] extra (then the tests that need a newer one skip, saying so)."""
+    components = sorted(p for p in (REPO / "components" / "terraform").iterdir() if p.is_dir())
+    return terraform_binary(terraform_for_tests(required_versions(components)))
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""Real terraform 1.0.3 applies into the emulator: S3 backend + DynamoDB lock, outputs across stacks and
+"""Real terraform applies into the emulator: S3 backend + DynamoDB lock, outputs across stacks and
 accounts, dependency order, backups, and the source tree left untouched."""
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ MakeDeployment = Callable[..., Deployment]
 
 
 def test_account_map_applies_with_s3_backend_and_lock_table(make_deployment: MakeDeployment, resolver: Resolver,
-                                                            emu: Emulator) -> None:
+                                                            emu: Emulator, terraform: TerraformBinary) -> None:
     producer, _ = instances(resolver)
     with make_deployment() as deployment:
         [result] = deployment.deploy(["account-map"], stack="core-ue1-root")
@@ -48,7 +48,7 @@ def test_account_map_applies_with_s3_backend_and_lock_table(make_deployment: Mak
         info = inspect_state(producer, emu)
         assert info is not None and info.serial is not None and info.serial >= 1
         assert info.outputs["account_ids"]["core-root"] == ROOT_ACCOUNT
-        assert info.terraform_version == "1.0.3" and info.lineage and info.size > 0
+        assert info.terraform_version == terraform.version and info.lineage and info.size > 0
         root = emu.session(account_id=ROOT_ACCOUNT)
         assert [b["Name"] for b in root.client("s3").list_buckets()["Buckets"]] == ["acme-core-ue1-root-tfstate"]
         assert root.client("dynamodb").list_tables()["TableNames"] == ["acme-core-ue1-root-tfstate-lock"]

@@ -20,7 +20,7 @@ MakeDeployment = Callable[..., Deployment]
 def test_backend_syntax_follows_the_binary_version(resolver: Resolver, emu: Emulator,
                                                    terraform: TerraformBinary) -> None:
     backend = resolver.instance("account-map", "core-ue1-root").backend
-    old = backend_config(backend, emulator=emu, binary=terraform)
+    old = backend_config(backend, emulator=emu, binary=TerraformBinary(terraform.path, "terraform", "1.0.3"))
     assert old["endpoint"] == old["dynamodb_endpoint"] == old["sts_endpoint"] == old["iam_endpoint"] == emu.endpoint
     assert old["force_path_style"] is True and old["role_arn"] == "arn:aws:iam::444444444444:role/acme-terraform"
     assert old["skip_credentials_validation"] and old["skip_metadata_api_check"] and old["skip_region_validation"]
@@ -51,7 +51,8 @@ def test_provider_override_lists_every_service_the_component_uses(resolver: Reso
     spec = spec_for(vpc, vpc.vars, emulator=emu, binary=terraform)
     [provider] = spec.files[OVERRIDE_FILE]["provider"]["aws"]
     assert provider["endpoints"] == {name: emu.endpoint for name in ("ec2", "iam", "s3", "sts")}
-    assert provider["skip_credentials_validation"] and provider["skip_requesting_account_id"]
+    assert provider["skip_credentials_validation"] and provider["skip_requesting_account_id"] is False
+    assert provider["max_retries"] == 2
     assert provider["s3_use_path_style"] is True and "alias" not in provider
     backup = spec_for(resolver.instance("tfstate-backend", "core-ue1-root"), {}, emulator=emu, binary=terraform)
     endpoints = backup.files[OVERRIDE_FILE]["provider"]["aws"][0]["endpoints"]

@@ -19,15 +19,27 @@ from harness.tools import (
     provider_available,
     satisfies,
     terraform_binary,
+    terraform_candidates,
 )
+from harness.tools.terraform import is_test_wrapper
 
 
-def test_the_pinned_test_binary_is_terraform_1_0_3(terraform: TerraformBinary) -> None:
+def test_the_pinned_test_binary_is_terraform_1_0_3() -> None:
     path = Path(ensure_test_terraform())
     assert hashlib.sha256(path.read_bytes()).hexdigest() == TEST_TERRAFORM_SHA256
     assert path.stat().st_mode & stat.S_IXUSR
-    assert (terraform.name, terraform.version, terraform.version_tuple) == ("terraform", "1.0.3", (1, 0, 3))
-    assert terraform.legacy_s3_backend
+    pinned = terraform_binary(path)
+    assert (pinned.name, pinned.version, pinned.version_tuple) == ("terraform", "1.0.3", (1, 0, 3))
+    assert pinned.legacy_s3_backend
+
+
+def test_the_tests_use_a_binary_meeting_every_component(terraform: TerraformBinary) -> None:
+    """The pinned 1.0.3 only when nothing newer is there: the example's iam-role and security-group need 1.3."""
+    if is_test_wrapper(terraform.path) or terraform.path == ensure_test_terraform():
+        assert not [c for c in terraform_candidates() if not is_test_wrapper(c)
+                    and satisfies(terraform_binary(c).version, ">= 1.3")], "a newer terraform is on PATH"
+    else:
+        assert satisfies(terraform.version, ">= 1.3"), terraform
 
 
 def test_a_different_hash_is_refused() -> None:
