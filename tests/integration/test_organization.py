@@ -85,7 +85,8 @@ def _leftovers(emu: Emulator, instances: list[Instance]) -> list[str]:
             # DynamoDB table encrypted without a key id, and calls it CUSTOMER with this description.
             service_key = meta.get("KeyManager") == "AWS" or meta.get("Description") == MOTO_DYNAMODB_KEY
             if meta["KeyState"] != "PendingDeletion" and not service_key:
-                found.append(f"{where} kms key {key_ref['KeyId']} ({meta['KeyState']}, {meta.get('KeyManager')})")
+                found.append(f"{where} kms key {key_ref['KeyId']} ({meta['KeyState']}, {meta.get('KeyManager')}, "
+                             f"{meta.get('Description')!r})")
         found += [f"{where} kms alias {a['AliasName']}" for a in kms.list_aliases()["Aliases"]
                   if not a["AliasName"].startswith("alias/aws/")]
         found += [f"{where} role {r['RoleName']}" for r in emu.client("iam", stack=instance).list_roles()["Roles"]]
