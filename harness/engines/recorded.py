@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,66 @@ def merge_unknown(after: Any, unknown: Any, ref: str) -> Any:
                 items.append(merge_unknown(None, sub, f"{ref}.{i}"))
         return items
     return after
+
+
+_NOT_RESOURCE_ROOTS = ("var", "local", "each", "count", "path", "terraform", "module", "self")
+
+
+def _config_resources(module: Mapping[str, Any], prefix: str = "") -> dict[str, Mapping[str, Any]]:
+    """The configuration's resource blocks by address without instance key (``module.a.aws_x.y``)."""
+    out: dict[str, Mapping[str, Any]] = {}
+    for res in module.get("resources") or []:
+        if isinstance(res, Mapping) and res.get("address"):
+            out[f"{prefix}{res['address']}"] = res
+    for name, call in (module.get("module_calls") or {}).items():
+        inner = call.get("module") if isinstance(call, Mapping) else None
+        if isinstance(inner, Mapping):
+            out.update(_config_resources(inner, f"{prefix}module.{name}."))
+    return out
+
+
+def _referenced_resource(expression: Any, module: str, blocks: Mapping[str, Mapping[str, Any]]) -> str | None:
+    """The one resource attribute an expression in ``module`` refers to (``aws_x.y.id``), else None.
+
+    Plan JSON records each expression's references; an attribute known only after apply then points at
+    what it comes from, as the static engine's does, so a policy can link a feature to its detector.
+    Several resources, or none, say nothing certain; nor does a keyless reference to a resource with
+    ``count``/``for_each`` (which instance is not recorded): the reference is then left to the holder.
+    """
+    refs = expression.get("references") if isinstance(expression, Mapping) else None
+    if not isinstance(refs, list):
+        return None
+    resources: dict[str, str] = {}
+    for ref in refs:
+        text = str(ref)
+        parts = text.split(".")
+        if parts[0] in _NOT_RESOURCE_ROOTS or len(parts) < 2:
+            continue
+        base = ".".join(parts[:3] if parts[0] == "data" else parts[:2]).split("[", 1)[0]
+        if len(text) > len(resources.get(base, "")):
+            resources[base] = text
+    if len(resources) != 1:
+        return None
+    (base, text), = resources.items()
+    prefix = f"{module}." if module else ""
+    block = blocks.get(re.sub(r"\[[^\]]*\]", "", prefix) + base) or {}
+    if "[" not in text and ("count_expression" in block or "for_each_expression" in block):
+        return None
+    return prefix + text
+
+
+def _point_unknowns_at_references(values: dict[str, Any], address: str, module: str,
+                                  blocks: Mapping[str, Mapping[str, Any]]) -> None:
+    """Top-level attributes known only after apply take the reference their expression names."""
+    block = blocks.get(re.sub(r"\[[^\]]*\]", "", address))
+    expressions = block.get("expressions") if block else None
+    if not isinstance(expressions, Mapping):
+        return
+    for key, value in values.items():
+        if isinstance(value, Unknown) and value.ref == f"{address}.{key}":
+            target = _referenced_resource(expressions.get(key), module, blocks)
+            if target is not None:
+                values[key] = Unknown(value.reason, target)
 
 
 def sensitive_paths(mask: Any, prefix: str = "") -> list[str]:
@@ -110,6 +171,7 @@ def plan_from_json(data: Any, *, stack: str, component: str, engine: str = "reco
                               "(is this `terraform show -json` of a state?)", file=file)
     config = (data.get("configuration") or {}).get("root_module") or {}
     module_dirs = _module_sources(config)
+    blocks = _config_resources(config)
     resources: list[Resource] = []
     seen: set[str] = set()
     for change in data.get("resource_changes", []) or []:
@@ -125,6 +187,7 @@ def plan_from_json(data: Any, *, stack: str, component: str, engine: str = "reco
             values = {}
         if raw == ("delete",) and after is None:
             values = {}
+        _point_unknowns_at_references(values, address, str(change.get("module_address") or ""), blocks)
         module_address = change.get("module_address") or None
         seen.add(address)
         resources.append(_resource(change, address, module_address, raw, values,

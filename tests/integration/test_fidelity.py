@@ -98,3 +98,24 @@ def test_static_plan_matches_terraform(fidelity: Fidelity, instance_id: str) -> 
     assert comparison.error is None, comparison.error
     assert comparison.ok, "\n".join([comparison.summary(), *comparison.details()])
     assert comparison.addresses or comparison.matching, f"{instance_id}: nothing compared"
+
+
+def _decisions(session: HarnessSession, instance_id: str) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
+    """(undetermined, decided) policy findings of one instance, by (policy, address)."""
+    instance = session.instance(instance_id)
+    result = session.policies(instance, session.plan(instance))
+    undetermined = {(f.policy, f.address or "") for f in result.undetermined}
+    decided = {(f.policy, f.address or "") for f in result.findings if f not in result.undetermined}
+    return undetermined, decided | {(p, "") for p in result.passed}
+
+
+def test_policies_decide_on_the_recorded_terraform_plan_as_much_as_on_the_static_plan(
+        fidelity: Fidelity, instance_id: str) -> None:
+    """The terraform plan is read by the recorded engine's loader: every policy the static plan decides is
+    decided there too (a plan with more known values never leaves more undetermined)."""
+    fidelity.compare(instance_id)  # plans both (producers first on a worker)
+    static_undetermined, static_decided = _decisions(fidelity.static, instance_id)
+    real_undetermined, _ = _decisions(fidelity.real, instance_id)
+    lost = sorted(real_undetermined - static_undetermined)
+    assert not lost, f"{instance_id}: undetermined on the terraform plan, decided on the static plan: {lost}"
+    assert static_decided or static_undetermined or real_undetermined is not None

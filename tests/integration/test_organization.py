@@ -79,15 +79,19 @@ def _leftovers(emu: Emulator, instances: list[Instance]) -> list[str]:
         found += [f"{where} bucket {b['Name']}" for b in s3.list_buckets()["Buckets"]
                   if not b["Name"].endswith("-tfstate")]
         kms = emu.client("kms", stack=instance)
+        aliases = kms.list_aliases()["Aliases"]
+        # AWS managed keys (made by a service, never deletable) are no leftover. moto calls them CUSTOMER: the
+        # one for a DynamoDB table encrypted without a key id (this description), and those behind the
+        # reserved alias/aws/* names, made the first time something names such an alias.
+        managed = {a.get("TargetKeyId") for a in aliases if a["AliasName"].startswith("alias/aws/")}
         for key_ref in kms.list_keys()["Keys"]:
             meta = kms.describe_key(KeyId=key_ref["KeyId"])["KeyMetadata"]
-            # AWS managed keys (made by a service, never deletable) are no leftover: moto makes the one for a
-            # DynamoDB table encrypted without a key id, and calls it CUSTOMER with this description.
-            service_key = meta.get("KeyManager") == "AWS" or meta.get("Description") == MOTO_DYNAMODB_KEY
+            service_key = (meta.get("KeyManager") == "AWS" or meta.get("Description") == MOTO_DYNAMODB_KEY
+                           or key_ref["KeyId"] in managed)
             if meta["KeyState"] != "PendingDeletion" and not service_key:
                 found.append(f"{where} kms key {key_ref['KeyId']} ({meta['KeyState']}, {meta.get('KeyManager')}, "
                              f"{meta.get('Description')!r})")
-        found += [f"{where} kms alias {a['AliasName']}" for a in kms.list_aliases()["Aliases"]
+        found += [f"{where} kms alias {a['AliasName']}" for a in aliases
                   if not a["AliasName"].startswith("alias/aws/")]
         found += [f"{where} role {r['RoleName']}" for r in emu.client("iam", stack=instance).list_roles()["Roles"]]
         found += [f"{where} detector {d}" for d in emu.client("guardduty", stack=instance).list_detectors()[

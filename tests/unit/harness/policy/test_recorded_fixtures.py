@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from harness.engines.recorded import load_plan_file
+from harness.engines.recorded import load_plan_file, plan_from_json
 from harness.policy import PolicyContext, PolicyResult, catalog, evaluate
 from harness.policy.helpers import default_tags_from_plan_json
 
@@ -53,9 +53,8 @@ def test_network_fixture() -> None:
         ("fail", "network.no-public-ingress", "aws_vpc_security_group_ingress_rule.https"),
         ("fail", "network.unrestricted-egress", "aws_security_group.bastion"),
         ("fail", "network.no-public-ip-subnets", 'aws_subnet.public["us-east-1a"]'),
-        # plan JSON gives aws_flow_log.main.vpc_id as "known after apply" without the reference
-        # (that is in `configuration`, which the plan model does not carry): undetermined, not pass
-        ("undetermined", "network.vpc-flow-logs", "aws_vpc.main"),
+        # aws_flow_log.main.vpc_id is "known after apply"; its reference to aws_vpc.main is read from the
+        # plan's `configuration`, so the VPC has its flow log (not a pass on a guess: see the next test)
     }
 
 
@@ -100,10 +99,9 @@ def test_detection_fixture() -> None:
     result = run_fixture("detection.tfplan.json")
     assert found(result) == {
         ("fail", "guardduty.enabled", "aws_guardduty_detector.this"),
-        # four required features have no feature resource at all; the S3 one exists but its
-        # detector_id is only known after apply, so it cannot be tied to the detector
+        # four required features have no feature resource at all; the S3 one exists, its detector_id
+        # known only after apply but referring to the detector in the configuration: tied to it
         ("fail", "guardduty.features", "aws_guardduty_detector.this"),
-        ("undetermined", "guardduty.features", "aws_guardduty_detector.this"),
         ("fail", "budgets.notifications", "aws_budgets_budget.monthly"),
         # tags_all is known: the provider's default_tags add Team only
         ("fail", "tags.required", "aws_budgets_budget.monthly"),
@@ -123,3 +121,16 @@ def test_detection_fixture_securityhub_standards_from_stack_settings(
     ctx = PolicyContext(stack="s", component="c",
                         settings={"harness": {"securityhub": {"required_standards": required}}})
     assert found(evaluate(the_plan, ctx, ["securityhub.standards"], today=TODAY)) == outcome
+
+
+def test_a_reference_only_the_configuration_holds_links_and_an_ambiguous_one_does_not() -> None:
+    """The recorded engine points an after-apply attribute at the one resource its expression refers to;
+    with no reference, or a keyless one to a counted resource, it stays undecided."""
+    data = json.loads((FIXTURES / "network.tfplan.json").read_text())
+    for block in data["configuration"]["root_module"]["resources"]:
+        if block["address"] == "aws_flow_log.main":
+            block["expressions"]["vpc_id"] = {"references": []}
+    plan = plan_from_json(data, stack="acme-ue1-prod", component="c")
+    ctx = PolicyContext(stack="acme-ue1-prod", component="c", settings=SETTINGS, vars={"stage": "prod"})
+    result = evaluate(plan, ctx, ["network.vpc-flow-logs"], today=TODAY)
+    assert found(result) == {("undetermined", "network.vpc-flow-logs", "aws_vpc.main")}
