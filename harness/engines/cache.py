@@ -4,13 +4,15 @@ A plan is stored under a key hashing every input that can change it: the content
 file of the component (and of the local modules it calls outside its folder, and of the
 installed modules under ``.terraform/modules``), the instance's variables and context
 (stack, component, region, account, partition, workspace), the engine name, the binary
-version (terraform engine) and the harness version. Writers hold a per-key file lock and
+version (terraform engine), the harness version and a digest of the harness's own engine and plan-model
+code (a development checkout changes that without a new version). Writers hold a per-key file lock and
 write atomically (temporary file + ``os.replace``), so a reader never sees half a file and
 two workers never plan the same instance twice.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -64,6 +66,22 @@ def _externals(component: Path, component_digest: bytes) -> list[str]:
     return found
 
 
+_CODE_PACKAGES = ("engines", "plan", "terraform")
+
+
+@functools.cache
+def engine_code_digest() -> str:
+    """A digest of the harness modules that turn a configuration into a plan: a plan cached by other code
+    is never read as this code's answer."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for package in _CODE_PACKAGES:
+        for path in sorted((root / package).glob("*.py")):
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def cache_key(request: PlanRequest, engine: str, binary_version: str | None = None,
               memo: dict[tuple[Path, str], bytes] | None = None) -> str:
     """The hash of every input of a plan.
@@ -73,7 +91,7 @@ def cache_key(request: PlanRequest, engine: str, binary_version: str | None = No
     """
     digest = hashlib.sha256()
     context = {
-        "harness": __version__, "engine": engine, "binary": binary_version,
+        "harness": __version__, "code": engine_code_digest(), "engine": engine, "binary": binary_version,
         "stack": request.stack, "component": request.component, "region": request.region,
         "account_id": request.account_id, "partition": request.partition, "workspace": request.workspace,
         "variables": request.variables, "unknown_inputs": request.unknown_inputs,
