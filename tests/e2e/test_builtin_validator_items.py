@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import REPO, Worlds
+from tests.e2e.conftest import Worlds
 from tests.e2e.drifts import vpc_untag
+from tests.example import copy_example
 
 STACK = "plat-ue1-dev"
 VPC_ITEM = f"atmos.yaml::validators[{STACK}/vpc]"
@@ -26,13 +26,7 @@ VPC_ITEM = f"atmos.yaml::validators[{STACK}/vpc]"
 @pytest.fixture(scope="module")
 def bare_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The example's configuration with an empty tests folder: only the built-in items run."""
-    dest = tmp_path_factory.mktemp("builtin-validators")
-    for name in ("atmos.yaml", "stacks", "components"):
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, dest / name, ignore=shutil.ignore_patterns(".terraform", ".harness-cache"))
-        else:
-            shutil.copy2(source, dest / name)
+    dest = copy_example(tmp_path_factory.mktemp("builtin-validators"))
     (dest / "tests").mkdir()
     return dest
 

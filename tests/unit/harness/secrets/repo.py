@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[4]
+from tests.example import copy_example
 
 #: A ``sensitive = true`` variable's default, feeding ``aws_ssm_parameter.token.value``.
 VAR_SECRET = "hunter2-from-var"
@@ -118,12 +117,7 @@ def test_var_printed(instance):
 
 def make_repo(dest: Path, *, failing: bool = False) -> Path:
     """The example repository under ``dest`` with the ``secrets-demo`` component in plat-ue1-dev."""
-    for name in ("atmos.yaml", "stacks", "components"):
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, dest / name, ignore=shutil.ignore_patterns(".terraform", ".harness-cache"))
-        else:
-            shutil.copy2(source, dest / name)
+    copy_example(dest)
     component = dest / "components/terraform/secrets-demo"
     component.mkdir(parents=True)
     for file, text in COMPONENT.items():
