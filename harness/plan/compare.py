@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from harness.plan.model import Plan, Unknown, join_path
+from harness.plan.outcome import find_unknown
 from harness.plan.sensitive import contains_sensitive, reveal
 from harness.terraform.set_attrs import set_attribute_paths
 
@@ -246,7 +247,7 @@ def _walk(result: EngineComparison, where: str, path: tuple[str | int, ...], min
         result.matching += 1
         return
     if isinstance(mine, (Mapping, list, tuple)) or isinstance(real, (Mapping, list, tuple)):
-        if _has_unknown(mine) and real is not None:
+        if find_unknown(mine) is not None and real is not None:
             add(STATIC_UNKNOWN)  # a container static knows part of, shaped otherwise than terraform's
         else:
             add(DIFFERS)
@@ -255,16 +256,6 @@ def _walk(result: EngineComparison, where: str, path: tuple[str | int, ...], min
         result.matching += 1
     else:
         add(DIFFERS)
-
-
-def _has_unknown(value: Any) -> bool:
-    if isinstance(value, Unknown):
-        return True
-    if isinstance(value, Mapping):
-        return any(_has_unknown(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return any(_has_unknown(v) for v in value)
-    return False
 
 
 class _Absent:
