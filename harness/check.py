@@ -21,6 +21,8 @@ from harness.atmos.validate import Problem, validate_stacks
 from harness.contracts import ContractFinding, check_contracts
 from harness.errors import HarnessError
 from harness.policy import Outcome, PolicyResult, Severity, evaluate_all, load_user_policies
+from harness.policy.checkov_process import CheckovProcess
+from harness.policy.checkov_run import start_checkov
 from harness.session import HarnessSession
 from harness.thresholds import fail_on
 
@@ -138,6 +140,18 @@ def run_check(session: HarnessSession, *, threshold: str | None = None, today: d
     ``threshold`` None: ``settings.harness.fail_on`` (see ``harness.thresholds``). ``nothing_selected``: the
     caller narrowed the selection on purpose (e.g. to the affected instances) and says why when it is empty.
     """
+    checkov = start_checkov()  # its import overlaps validation and planning
+    try:
+        return _run_check(session, threshold=threshold, today=today, progress=progress,
+                          nothing_selected=nothing_selected, checkov=checkov)
+    finally:
+        if checkov is not None:
+            checkov.close()
+
+
+def _run_check(session: HarnessSession, *, threshold: str | None, today: dt.date | None,
+               progress: ProgressFn | None, nothing_selected: str | None,
+               checkov: CheckovProcess | None) -> CheckResult:
     result = CheckResult()
     resolver = session.resolver
     result.problems = validate_stacks(resolver)
@@ -168,6 +182,6 @@ def run_check(session: HarnessSession, *, threshold: str | None = None, today: d
             planned.append((inst, session.plan(inst)))
         except HarnessError as exc:
             result.plan_errors[inst.id] = str(exc)
-    evaluation = evaluate_all(planned, today=today)
+    evaluation = evaluate_all(planned, today=today, process=checkov)
     result.policies, result.notes = evaluation.results, evaluation.notes
     return result

@@ -28,6 +28,7 @@ from harness.errors import HarnessError
 from harness.plan import Plan, Resource, Unknown
 from harness.policy.checkov_catalog import POLICY_INDEX, controls_of, policy_id, severity_of
 from harness.policy.checkov_plan import plan_json
+from harness.policy.checkov_process import CheckovProcess, checkov_env
 from harness.policy.helpers import computed_unset
 from harness.policy.model import Finding, Outcome
 
@@ -108,11 +109,15 @@ def parse_output(text: str, files: Mapping[str, int]) -> CheckovRun:
     return run
 
 
-def run_checkov(plans: Sequence[Plan], *, command: Sequence[str], timeout: float = 1800) -> CheckovRun:
-    """Write every plan as plan JSON and run checkov's plan checks over all of them in one process."""
+def run_checkov(plans: Sequence[Plan], *, command: Sequence[str], timeout: float = 1800,
+                process: CheckovProcess | None = None) -> CheckovRun:
+    """Write every plan as plan JSON and run checkov's plan checks over all of them in one process.
+
+    ``process``: one started ahead (``start_checkov``) so checkov's import overlapped the planning."""
     if not plans:
         return CheckovRun()
-    with tempfile.TemporaryDirectory(prefix="harness-checkov-") as tmp:
+    runner = process if process is not None else CheckovProcess(command, checkov_env(QUIET_ENV))
+    with tempfile.TemporaryDirectory(prefix="harness-checkov-") as tmp, runner:
         folder = Path(tmp) / "plans"
         folder.mkdir()
         files: dict[str, int] = {}
@@ -120,13 +125,10 @@ def run_checkov(plans: Sequence[Plan], *, command: Sequence[str], timeout: float
             name = f"plan-{i:05d}.json"
             (folder / name).write_text(json.dumps(plan_json(the_plan), default=str), encoding="utf-8")
             files[name] = i
-        argv = [*command, "-d", str(folder), "--framework", "terraform_plan", "-o", "json", "--quiet",
+        args = ["-d", str(folder), "--framework", "terraform_plan", "-o", "json", "--quiet",
                 "--compact", "--skip-download", "--skip-results-upload"]
-        env = {**os.environ, **QUIET_ENV}
-        env.pop("EVAL_TF_PLAN_AFTER_UNKNOWN", None)
         try:
-            proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, cwd=tmp, env=env,
-                                  check=False)
+            proc = runner.run(args, cwd=tmp, timeout=timeout)
         except FileNotFoundError:
             raise CheckovError(f"checkov not found: {command[0]} (set {ENV} to its path, or {ENV}=off)") from None
         except subprocess.TimeoutExpired:
@@ -135,6 +137,12 @@ def run_checkov(plans: Sequence[Plan], *, command: Sequence[str], timeout: float
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or [""]
         raise CheckovError(f"checkov exited with {proc.returncode}: {tail[0][:300]}")
     return parse_output(proc.stdout, files)
+
+
+def start_checkov(command: Sequence[str] | None = None) -> CheckovProcess | None:
+    """A checkov process started now for a ``run_checkov`` later (None when checkov is off or not installed)."""
+    found = checkov_command() if command is None else list(command)
+    return None if found is None else CheckovProcess(found, checkov_env(QUIET_ENV))
 
 
 def key_path(key: str) -> str:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.plan import Plan
 from harness.policy.checkov_catalog import PREFIX as CHECKOV_PREFIX
+from harness.policy.checkov_process import CheckovProcess
 from harness.policy.checkov_run import CheckovError, checkov_command, findings_for, run_checkov
 from harness.policy.evaluate import evaluate
 from harness.policy.model import Finding, PolicyContext, PolicyError, PolicyResult
@@ -71,8 +72,11 @@ def _reporting_stack(finding: Finding, by_stack: Mapping[str, Sequence[Instance]
 
 def evaluate_all(items: Sequence[tuple[Instance, Plan]], *, today: dt.date | None = None,
                  registry: Registry | None = None, checkov: Sequence[str] | bool | None = True,
-                 default_tags: Mapping[str, Mapping[str, Any]] | None = None) -> Evaluation:
-    """Evaluate every (instance, plan); ``checkov``: True finds the command, False/None switches it off."""
+                 default_tags: Mapping[str, Mapping[str, Any]] | None = None,
+                 process: CheckovProcess | None = None) -> Evaluation:
+    """Evaluate every (instance, plan); ``checkov``: True finds the command, False/None switches it off.
+
+    ``process``: a checkov started ahead (``start_checkov``) with the same command; the caller closes it."""
     reg = registry if registry is not None else default_registry()
     out = Evaluation()
     command = checkov_command() if checkov is True else (list(checkov) if checkov else None)
@@ -83,7 +87,7 @@ def evaluate_all(items: Sequence[tuple[Instance, Plan]], *, today: dt.date | Non
     if command is not None and checked:
         order = sorted(checked)
         try:
-            run = run_checkov([items[i][1] for i in order], command=command)
+            run = run_checkov([items[i][1] for i in order], command=command, process=process)
         except CheckovError as exc:
             out.checkov = "error"
             out.notes.append(str(exc))
