@@ -98,8 +98,8 @@ CHECKOV_SPEC = "checkov==3.3.*"
 
 
 def _checkov(session: nox.Session) -> str | None:
-    """checkov in a venv of its own (its bc-python-hcl2 replaces the python-hcl2 the harness parses with), made
-    once and reused like the session's, when HARNESS_NOX_CHECKOV=1. Off by default: installing it costs more
+    """checkov in a venv of its own (it pins packaging==23.2, older than the test tools want), made once and
+    reused like the session's, when HARNESS_NOX_CHECKOV=1. Off by default: installing it costs more
     than the 90 s budget (3.6 min wall, 77 s CPU with a warm pip cache on the shared 2-core machine), so the
     checkov tests skip, saying why, unless it is asked for."""
     if os.environ.get("HARNESS_NOX_CHECKOV", "0").strip().lower() not in ("1", "on", "true", "yes"):

@@ -210,35 +210,31 @@ class VarSource:
         return text
 
 
-def _unquote(key: str) -> str:
-    return key[1:-1] if len(key) >= 2 and key[0] == key[-1] == '"' else key
-
-
 @dataclass(frozen=True)
 class TfBlocks:
-    """A component's resources and data sources (``type.name``, ``data.type.name`` -> body, as python-hcl2
-    reads it) and its locals."""
+    """A component's resources and data sources (``type.name``, ``data.type.name`` -> body, as
+    :func:`harness.terraform.hcl.loads` reads it) and its locals."""
 
     resources: Mapping[str, Any]
     local_values: Mapping[str, Any]
 
 
 def tf_blocks(component_dir: Path) -> TfBlocks:
-    """The resources and locals of a component's ``.tf`` files (a file python-hcl2 cannot read is skipped)."""
-    import hcl2
+    """The resources and locals of a component's ``.tf`` files (a file that cannot be read is skipped)."""
+    from harness.terraform.hcl import HclSyntaxError, loads
 
     resources: dict[str, Any] = {}
     local_values: dict[str, Any] = {}
     for tf in sorted(component_dir.glob("*.tf")):
         try:
-            data = hcl2.loads(tf.read_text(encoding="utf-8"))
-        except Exception:  # noqa: BLE001 - python-hcl2 raises lark errors of many kinds; skip that file
+            data = loads(tf.read_text(encoding="utf-8"), str(tf))
+        except (HclSyntaxError, UnicodeDecodeError):
             continue
         for kind, prefix in (("resource", ""), ("data", "data.")):
             for block in data.get(kind) or []:
                 for rtype, named in block.items():
                     for name, body in (named or {}).items():
-                        resources[f"{prefix}{_unquote(rtype)}.{_unquote(name)}"] = body
+                        resources[f"{prefix}{rtype}.{name}"] = body
         for block in data.get("locals") or []:
             local_values.update({k: v for k, v in block.items() if not k.startswith("__")})
     return TfBlocks(resources, local_values)

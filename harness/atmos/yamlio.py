@@ -289,17 +289,6 @@ def clear_cache() -> None:
     _CACHE.clear()
 
 
-def _unquote(value: Any) -> Any:
-    """python-hcl2 keeps the quotes of string literals; tfvars values are plain strings to Atmos."""
-    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
-        return value[1:-1]
-    if isinstance(value, dict):
-        return {_unquote(k): _unquote(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_unquote(v) for v in value]
-    return value
-
-
 def include(spec: str, current_file: Path, *, raw: bool = False, line: int | None = None) -> Any:
     """Resolve ``!include path [expr]``: ``./``/``../`` relative to the manifest, else the working directory."""
     parts = spec.split(None, 1)
@@ -327,12 +316,13 @@ def include(spec: str, current_file: Path, *, raw: bool = False, line: int | Non
         except json.JSONDecodeError as exc:
             raise ConfigError(f"invalid JSON: {exc.msg}", file=path, line=exc.lineno) from None
     if suffix in (".hcl", ".tf", ".tfvars"):
-        import hcl2
+        from harness.terraform.hcl import HclSyntaxError
+        from harness.terraform.hcl import loads as hcl_loads
 
         try:
-            return _unquote(hcl2.loads(text))
-        except Exception as exc:  # noqa: BLE001 - hcl2 raises lark errors of many kinds
-            raise ConfigError(f"invalid HCL: {exc}", file=path) from None
+            return hcl_loads(text, str(path))
+        except HclSyntaxError as exc:
+            raise ConfigError(f"invalid HCL: {str(exc).split(': ', 1)[-1]}", file=path, line=exc.line) from None
     return text
 
 

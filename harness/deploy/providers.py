@@ -13,16 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import hcl2
-from hcl2.utils import SerializationOptions
-
 from harness.errors import ConfigError
 from harness.terraform import load_module
+from harness.terraform.hcl import HclSyntaxError, loads
 
 if TYPE_CHECKING:
     from harness.aws.emulator import Emulator
-
-_OPTIONS = SerializationOptions(strip_string_quotes=True, with_comments=False)
 
 # Resource/data type prefix (after ``aws_``) -> the provider's ``endpoints`` argument.
 SERVICE_BY_PREFIX: dict[str, str] = {
@@ -86,9 +82,9 @@ def _provider_blocks(folder: Path) -> list[str | None]:
         if file.name.endswith("_override.tf") or file.name == "override.tf":
             continue
         try:
-            data = hcl2.loads(file.read_text(encoding="utf-8"), serialization_options=_OPTIONS)
-        except Exception as exc:  # noqa: BLE001 - lark raises many error types
-            raise ConfigError(f"HCL syntax error: {str(exc).splitlines()[0] if str(exc) else exc}", file=file) from None
+            data = loads(file.read_text(encoding="utf-8"), str(file))
+        except HclSyntaxError as exc:
+            raise ConfigError(f"HCL syntax error: {str(exc).split(': ', 1)[-1]}", file=file, line=exc.line) from None
         for block in data.get("provider") or []:
             if isinstance(block, dict) and isinstance(block.get("aws"), dict):
                 alias = block["aws"].get("alias")

@@ -22,13 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import hcl2
-from hcl2.utils import SerializationOptions
-
 from harness.deploy.backend import BackendRef, backend_config, s3_backend
 from harness.deploy.providers import folder_stamp, provider_override, render
 from harness.errors import HarnessError
 from harness.terraform import load_module
+from harness.terraform.hcl import HclSyntaxError, loads
 from harness.tools.providers import provider_env
 from harness.tools.terraform import TerraformBinary, satisfies
 
@@ -42,7 +40,6 @@ BACKEND_OVERRIDE_FILE = "harness_backend_override.tf.json"
 _SKIP_TOP = {".terraform", "terraform.tfstate.d", "backend.tf.json", ".git"}
 _CLEAR_ENV = ("TF_WORKSPACE", "TF_DATA_DIR", "TF_CLI_ARGS", "TF_CLI_ARGS_init", "TF_CLI_ARGS_plan",
               "TF_CLI_ARGS_apply", "TF_CLI_ARGS_destroy", "TF_LOG", "TF_LOG_PATH")
-_OPTIONS = SerializationOptions(strip_string_quotes=True, with_comments=False)
 _LOCK_FIELD = re.compile(r"^\s*(ID|Path|Operation|Who|Version|Created|Info):\s*(.*)$")
 INTERRUPT_GRACE = 60.0
 
@@ -147,8 +144,8 @@ def _parse_backend_block(folder: Path) -> bool:
         if file.name == "override.tf" or file.name.endswith("_override.tf"):
             continue
         try:
-            data = hcl2.loads(file.read_text(encoding="utf-8"), serialization_options=_OPTIONS)
-        except Exception:  # noqa: BLE001 - a syntax error surfaces at init with terraform's own message
+            data = loads(file.read_text(encoding="utf-8"), str(file))
+        except (HclSyntaxError, UnicodeDecodeError):  # a syntax error surfaces at init with terraform's message
             continue
         for block in data.get("terraform") or []:
             if isinstance(block, dict) and block.get("backend"):

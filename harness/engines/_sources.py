@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.engines._hcl import Block, Expr, HclSyntaxError, json_blocks, parse_blocks
 from harness.errors import EvaluationError
+from harness.terraform.hcl_reader import Block, Expr, HclSyntaxError, json_blocks, parse_blocks
 
 # Folders never copied nor scanned: provider binaries can weigh hundreds of megabytes.
 SKIP_DIRS = frozenset({".git", ".terraform", ".harness-cache", "__pycache__", ".terragrunt-cache"})

@@ -46,12 +46,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from harness.engines import _addresses
-from harness.engines._hcl import Block, Expr, ExprInfo, Key, Ref, analyze, list_elements
 from harness.engines._provider_version import aws_region_has_region
 from harness.engines._sources import ModuleNode, iter_nodes
 from harness.engines.base import PlanRequest
 from harness.engines.iam import PolicyError, render_policy_document
 from harness.plan.model import Deferred, Plan, Resource, SourceLocation, Unknown, unknown_paths
+from harness.terraform.hcl_reader import Block, Expr, ExprInfo, Key, Ref, analyze, list_elements
 from harness.terraform.sensitive_attrs import schema_sensitive_paths
 from harness.terraform.set_attrs import order_sets, set_attribute_paths
 

@@ -1,9 +1,9 @@
 """checkov as a second policy engine: every instance's plan in one checkov process, results as harness findings.
 
-checkov runs in its own process and environment: its ``bc-python-hcl2`` dependency installs
-a module named ``hcl2`` over the ``python-hcl2`` the harness parses Terraform with, so
-the two cannot share one set of site-packages. The command is ``$HARNESS_CHECKOV`` (a
-path or a command line; ``off`` switches checkov off) or ``checkov`` on PATH.
+checkov runs in its own process: from the harness's own environment when installed with the
+``checkov`` extra (``pip install 'atmos-harness[checkov]'``), or from any other. The command is
+``$HARNESS_CHECKOV`` (a path or a command line; ``off`` switches checkov off), else the
+``checkov`` beside the running interpreter, else ``checkov`` on PATH.
 
 Each instance's plan is written as Terraform plan JSON (``checkov_plan.plan_json``) into
 one folder and checkov's ``terraform_plan`` framework reads them all at once. A failed
@@ -18,6 +18,7 @@ import os
 import shlex
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -52,6 +53,9 @@ def checkov_command(environ: Mapping[str, str] | None = None) -> list[str] | Non
         if value.strip().lower() in OFF:
             return None
         return shlex.split(value)
+    beside = Path(sys.executable).parent / "checkov"
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return [str(beside)]
     found = shutil.which("checkov")
     return [found] if found else None
 

@@ -1,4 +1,4 @@
-"""A component's Terraform configuration as data, parsed offline with python-hcl2.
+"""A component's Terraform configuration as data, parsed offline (:mod:`harness.terraform.hcl`).
 
 Used by the ``component`` fixture, the contracts (stack vars against ``variables.tf``, outputs against
 consumers) and messages that point at a ``.tf`` file and line.
@@ -11,12 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import hcl2
-from hcl2.utils import SerializationOptions
-
 from harness.errors import ConfigError
+from harness.terraform.hcl import HclSyntaxError, loads
 
-_OPTIONS = SerializationOptions(strip_string_quotes=True, with_comments=False)
 _HEADER = re.compile(r'^\s*(variable|output|resource|data|module|provider)\s+"([^"]+)"(?:\s+"([^"]+)")?\s*\{', re.M)
 
 
@@ -134,13 +131,9 @@ def _strip_meta(value: Any) -> Any:
 
 def _parse(path: Path) -> dict[str, Any]:
     try:
-        data: dict[str, Any] = hcl2.loads(path.read_text(encoding="utf-8"), serialization_options=_OPTIONS)
-    except Exception as exc:  # noqa: BLE001 - lark raises many error types
-        line = getattr(exc, "line", None)
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        where = line if isinstance(line, int) else None
-        raise ConfigError(f"HCL syntax error: {first}", file=path, line=where) from None
-    return data
+        return loads(path.read_text(encoding="utf-8"), str(path))
+    except HclSyntaxError as exc:
+        raise ConfigError(f"HCL syntax error: {str(exc).split(': ', 1)[-1]}", file=path, line=exc.line) from None
 
 
 def _headers(path: Path, rel: str) -> dict[tuple[str, str, str], Location]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.engines._hcl import HclSyntaxError, Key, analyze, list_elements, parse_blocks
+from harness.terraform.hcl_reader import HclSyntaxError, Key, analyze, list_elements, parse_blocks
 
 SOURCE = '''
 # comment with { braces

@@ -1,8 +1,7 @@
 """The real checkov binary the checkov tests run, or why they are skipped.
 
-checkov cannot share the harness's environment (its ``bc-python-hcl2`` replaces ``python-hcl2``), so it lives
-in its own: ``$HARNESS_TEST_CHECKOV`` (what ``nox -s tests`` sets, so the rest of the suite runs without it),
-else ``$HARNESS_CHECKOV``, else ``checkov`` on PATH.
+``$HARNESS_TEST_CHECKOV`` (what ``nox -s tests`` sets, so the rest of the suite runs without it), else
+``$HARNESS_CHECKOV``, else the ``checkov`` the ``checkov`` extra put beside this Python, else ``checkov`` on PATH.
 """
 
 from __future__ import annotations
@@ -10,6 +9,8 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -24,9 +25,9 @@ def checkov_or_skip() -> str:
             if shutil.which(shlex.split(value)[0]) is None:
                 pytest.skip(f"${name} is {value!r}, which is not an executable")
             return value
-    found = shutil.which("checkov")
+    beside = Path(sys.executable).parent / "checkov"
+    found = str(beside) if beside.is_file() and os.access(beside, os.X_OK) else shutil.which("checkov")
     if found is None:
         pytest.skip("checkov is not installed: set HARNESS_TEST_CHECKOV (or HARNESS_CHECKOV) to a checkov 3.3 in "
-                    "its own venv, e.g. python3 -m venv /tmp/checkov-venv && /tmp/checkov-venv/bin/pip install "
-                    "'checkov==3.3.*'")
+                    "its own venv, or install the harness with its checkov extra (pip install -e '.[checkov]')")
     return found

@@ -33,12 +33,16 @@ def test_a_python_console_script_is_preloaded_and_anything_else_is_not(tmp_path:
 
 
 def test_an_interpreter_without_checkov_falls_back_to_running_the_command(tmp_path: Path) -> None:
-    # The harness's own interpreter has no checkov: the preload fails and the script itself runs.
+    # A checkov that cannot be imported (installed with the extra or not, this one comes first on the path):
+    # the preload fails and the script itself runs.
+    blocker = tmp_path / "blocker" / "checkov"
+    blocker.mkdir(parents=True)
+    (blocker / "__init__.py").write_text("raise ImportError('not importable here')\n", encoding="utf-8")
     tool = _script(tmp_path / "tool", f"#!{sys.executable}\nimport os, sys\nprint('ran', sys.argv[1:], os.getcwd())\n"
                    "sys.exit(1)\n")
     work = tmp_path / "work"
     work.mkdir()
-    with CheckovProcess([str(tool)], dict(os.environ)) as process:
+    with CheckovProcess([str(tool)], {**os.environ, "PYTHONPATH": str(blocker.parent)}) as process:
         assert process.preloaded
         done = process.run(["-d", "x"], cwd=str(work), timeout=60)
     assert done.returncode == 1

@@ -229,6 +229,19 @@ class _Reader:
                                 inner_attrs, inner_blocks))
 
 
+def parse_body(text: str, file: str = "") -> tuple[dict[str, Expr], list[Block]]:
+    """Top-level arguments and blocks of one ``.tf``, ``.hcl`` or ``.tfvars`` file."""
+    return _Reader(text).body(file, True)
+
+
+def string_end(text: str, i: int) -> int:
+    """Index just past the string literal that opens at ``i`` (templates with nested quotes followed)."""
+    reader = _Reader(text)
+    reader.i = i
+    reader.skip_string()
+    return reader.i
+
+
 def parse_blocks(text: str, file: str = "") -> list[Block]:
     """Top-level blocks of one ``.tf`` file (top-level arguments are ignored)."""
     reader = _Reader(text)
