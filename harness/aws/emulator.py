@@ -39,7 +39,8 @@ LOCALSTACK_PIP = ('pip install "localstack-core[runtime]" "cbor2<6" "pyopenssl<2
 _CREDENTIALS = {"moto": ("testing", "testing"), "localstack": ("test", "test"), "url": ("test", "test")}
 
 
-def _free_port(host: str) -> int:
+def free_port(host: str) -> int:
+    """A port nothing listens on now (the caller binds it soon after)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
@@ -200,7 +201,7 @@ class Emulator:
             raise HarnessError(f"LocalStack is not running at {' or '.join(candidates)} and not installed here; "
                                "install it with "
                                f"{LOCALSTACK_PIP} (see docs/integration.md) or set LOCALSTACK_ENDPOINT")
-        port = self.port or _free_port(self.host)
+        port = self.port or free_port(self.host)
         log_dir = self.log_dir or Path(tempfile.gettempdir())
         log_dir.mkdir(parents=True, exist_ok=True)
         self._log = log_dir / f"harness-localstack-{os.getpid()}-{port}.log"

@@ -14,6 +14,7 @@ from harness.cli.describe import describe
 from harness.cli.init import init
 from harness.cli.plan import plan
 from harness.cli.report import gate, report
+from harness.cli.sandbox import sandbox
 from harness.cli.state import cleanup, state
 from harness.cli.validate import validate
 from harness.cli.verify import verify
@@ -42,6 +43,7 @@ cli.add_command(gate)
 cli.add_command(verify)
 cli.add_command(state)
 cli.add_command(cleanup)
+cli.add_command(sandbox)
 cli.add_command(init)
 
 

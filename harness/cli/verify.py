@@ -8,6 +8,8 @@ from pathlib import Path
 import click
 
 from harness.cli.common import make_resolver, resolver_options, split_list
+from harness.errors import ConfigError
+from harness.sandbox import load_record
 from harness.verify import render_json, render_table, verify_stacks
 
 
@@ -18,6 +20,8 @@ from harness.verify import render_json, render_table, verify_stacks
               help="Only this component (Atmos name or Terraform folder); repeatable.")
 @click.option("--emulator", default=None, metavar="URL",
               help="Verify against an AWS emulator at URL (default: $HARNESS_AWS_ENDPOINT when set).")
+@click.option("--sandbox", "sandbox_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Verify what `harness sandbox up` deployed: the emulator recorded in this sandbox folder.")
 @click.option("--live", is_flag=True, default=False,
               help="Verify real AWS accounts (read-only; needs --allow-account or settings.harness.live).")
 @click.option("--allow-account", "allow_accounts", multiple=True, metavar="ID",
@@ -35,7 +39,8 @@ from harness.verify import render_json, render_table, verify_stacks
                    "emulator, 10 live).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @resolver_options
-def verify(stacks: tuple[str, ...], components: tuple[str, ...], emulator: str | None, live: bool,
+def verify(stacks: tuple[str, ...], components: tuple[str, ...], emulator: str | None, sandbox_dir: Path | None,
+           live: bool,
            allow_accounts: tuple[str, ...], role_name: str | None, profile: str | None, outputs_dir: Path | None,
            from_state: bool, settle: float | None, fmt: str, base_path: Path | None, process_templates: bool,
            process_functions: bool, allow_exec: bool) -> None:
@@ -46,6 +51,11 @@ def verify(stacks: tuple[str, ...], components: tuple[str, ...], emulator: str |
     """
     resolver = make_resolver(base_path, process_templates=process_templates, process_functions=process_functions,
                              allow_exec=allow_exec)
+    if sandbox_dir is not None:
+        record = load_record(sandbox_dir.resolve())
+        if record is None:
+            raise ConfigError(f"no sandbox in {sandbox_dir} (harness sandbox up -s STACK starts one)")
+        emulator = record.endpoint
     if emulator is None and not live:
         emulator = os.environ.get("HARNESS_AWS_ENDPOINT") or None
     reports = verify_stacks(resolver, split_list(stacks), split_list(components), emulator=emulator, live=live,
