@@ -451,6 +451,7 @@ def _same_go_collector() -> None:
 
 sys.modules.setdefault("benchmarks.run", sys.modules[__name__])  # run as a script, modules register here
 import benchmarks.affected_large  # noqa: E402
+import benchmarks.deploy  # noqa: E402
 import benchmarks.real_plans  # noqa: E402, F401
 from benchmarks import checkov_overhead  # noqa: E402, F401
 

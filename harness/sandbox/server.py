@@ -20,6 +20,12 @@ LOG = "server.log"
 _MARK = "moto.server"
 
 
+def server_env() -> dict[str, str]:
+    """AWS managed IAM policies exist in the sandbox, as in AWS (a role attaching ReadOnlyAccess deploys);
+    the caller's own MOTO_* settings win."""
+    return {"MOTO_IAM_LOAD_MANAGED_POLICIES": "true", **os.environ}
+
+
 @dataclass(frozen=True)
 class ServerProcess:
     """A moto server started by ``start``: its pid (also its process group) and endpoint."""
@@ -35,7 +41,7 @@ class ServerProcess:
         with open(directory / LOG, "ab") as log:
             proc = subprocess.Popen([sys.executable, "-m", _MARK, "-H", host, "-p", str(chosen)],
                                     stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                    cwd=directory, start_new_session=True)
+                                    cwd=directory, start_new_session=True, env=server_env())
         server = cls(proc.pid, f"http://{host}:{chosen}")
         emulator = Emulator.connect("moto", server.endpoint)
         deadline = time.monotonic() + timeout

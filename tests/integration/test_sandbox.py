@@ -36,7 +36,7 @@ def _answers(url: str) -> bool:
 def test_a_stack_goes_up_stays_up_is_verified_and_comes_down_leaving_nothing(
         aws_provider: None, terraform: TerraformBinary, tmp_path: Path) -> None:
     folder = tmp_path / "sandbox"
-    up = _harness("sandbox", "up", "-s", "plat-ue1-dev", "--component", "vpc", "--with-dependencies",
+    up = _harness("sandbox", "up", "-s", "plat-ue1-dev", "--component", "iam-role/read-only", "--with-dependencies",
                   "--dir", str(folder), "--terraform", terraform.path)
     assert up.returncode == 0, up.stderr[-3000:]
     assert "export AWS_ENDPOINT_URL=http://127.0.0.1:" in up.stdout
@@ -47,33 +47,36 @@ def test_a_stack_goes_up_stays_up_is_verified_and_comes_down_leaving_nothing(
     data = json.loads(status.stdout)
     assert data["server_alive"] is True  # the `up` process has exited; its server has not
     held = {i["instance"]: i for i in data["instances"]}
-    assert list(held) == ["core-ue1-log-archive/log-bucket", "plat-ue1-dev/vpc"]  # the producer first
-    assert held["plat-ue1-dev/vpc"]["resources"] > 5 and "vpc_id" in held["plat-ue1-dev/vpc"]["outputs"]
-    assert (folder / "state" / "plat-ue1-dev__vpc.tfstate").is_file()  # the state is kept in the folder too
+    role_id = "plat-ue1-dev/iam-role/read-only"
+    assert list(held) == ["core-ue1-root/account-map", role_id]  # the producer first
+    assert held[role_id]["resources"] >= 2 and "role_name" in held[role_id]["outputs"]
+    state_copy = folder / "state" / "plat-ue1-dev__iam-role__read-only.tfstate"
+    assert state_copy.is_file()  # the state is kept in the folder too
     endpoint = data["endpoint"]
 
-    # The printed environment reaches the deployed VPC from plain boto3 (in the stack's account).
+    # The printed environment reaches the deployed role from plain boto3 (in the stack's account), with the
+    # AWS managed policy the stack attaches.
     env = dict(line.removeprefix("export ").split("=", 1)
                for line in _harness("sandbox", "status", "--dir", str(folder), "--format", "env").stdout.split("\n")
                if line)
     base = boto3.Session(aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
                          region_name=env["AWS_REGION"])
-    vpc_id = json.loads((folder / "state" / "plat-ue1-dev__vpc.tfstate").read_text())["outputs"]["vpc_id"]["value"]
-    role = held["plat-ue1-dev/vpc"]["role_arn"]
+    role_name = json.loads(state_copy.read_text())["outputs"]["role_name"]["value"]
     creds = base.client("sts", endpoint_url=env["AWS_ENDPOINT_URL"]).assume_role(
-        RoleArn=role, RoleSessionName="sandbox-test")["Credentials"]
-    ec2 = boto3.client("ec2", endpoint_url=env["AWS_ENDPOINT_URL"], region_name=env["AWS_REGION"],
+        RoleArn=held[role_id]["role_arn"], RoleSessionName="sandbox-test")["Credentials"]
+    iam = boto3.client("iam", endpoint_url=env["AWS_ENDPOINT_URL"], region_name=env["AWS_REGION"],
                        aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
                        aws_session_token=creds["SessionToken"])
-    assert [v["VpcId"] for v in ec2.describe_vpcs(VpcIds=[vpc_id])["Vpcs"]] == [vpc_id]
+    attached = iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"]
+    assert "arn:aws:iam::aws:policy/ReadOnlyAccess" in [p["PolicyArn"] for p in attached]
 
-    verify = _harness("verify", "-s", "plat-ue1-dev", "--component", "vpc", "--sandbox", str(folder))
+    verify = _harness("verify", "-s", "plat-ue1-dev", "--component", "iam-role/read-only", "--sandbox", str(folder))
     assert verify.returncode == 0, verify.stdout[-2000:] + verify.stderr[-2000:]
     assert " 0 drift" in verify.stdout
 
     down = _harness("sandbox", "down", "--dir", str(folder), "--terraform", terraform.path)
     assert down.returncode == 0, down.stderr[-3000:]
-    assert "destroyed: plat-ue1-dev/vpc" in down.stdout and "destroyed: core-ue1-log-archive/log-bucket" in down.stdout
+    assert f"destroyed: {role_id}" in down.stdout and "destroyed: core-ue1-root/account-map" in down.stdout
     assert not folder.exists()
     assert not _answers(endpoint)
     assert not process_alive(data["pid"])
