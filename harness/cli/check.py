@@ -12,6 +12,7 @@ from harness.cli.common import base_path_option, echo, progress_printer
 from harness.masking import mask
 from harness.policy import format_table, full_catalog, load_user_policies
 from harness.policy import to_json as policies_json
+from harness.policy.checkov_run import checkov_absent
 from harness.select import affected_instances
 from harness.session import HarnessSession, SessionOptions
 
@@ -128,5 +129,4 @@ def policies(fmt: str, base_path: Path | None) -> None:
     rows = full_catalog()
     echo(policies_json(rows) if fmt == "json" else format_table(rows))
     if not any(p.origin == "checkov" for p in rows):
-        echo("checkov is not installed (set HARNESS_CHECKOV or put checkov on PATH): its checks are not listed",
-             err=True)
+        echo(f"{checkov_absent()}: its checks are not listed", err=True)

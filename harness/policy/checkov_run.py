@@ -60,6 +60,16 @@ def checkov_command(environ: Mapping[str, str] | None = None) -> list[str] | Non
     return [found] if found else None
 
 
+def checkov_absent(environ: Mapping[str, str] | None = None) -> str:
+    """Why :func:`checkov_command` found no checkov, for the line that says its checks did not run."""
+    env = os.environ if environ is None else environ
+    value = env.get(ENV, "").strip()
+    if value.lower() in OFF and value:
+        return f"checkov is switched off (${ENV}={value})"
+    return (f"checkov is not installed (pip install 'atmos-harness[checkov]', set ${ENV}, or put checkov on "
+            "PATH)")
+
+
 @dataclass(frozen=True)
 class CheckovCheck:
     """One check result of checkov on one resource of one instance."""

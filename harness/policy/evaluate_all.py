@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from harness.plan import Plan
 from harness.policy.checkov_catalog import PREFIX as CHECKOV_PREFIX
 from harness.policy.checkov_process import CheckovProcess
-from harness.policy.checkov_run import CheckovError, checkov_command, findings_for, run_checkov
+from harness.policy.checkov_run import CheckovError, checkov_absent, checkov_command, findings_for, run_checkov
 from harness.policy.evaluate import evaluate
 from harness.policy.model import Finding, PolicyContext, PolicyError, PolicyResult
 from harness.policy.organization import COMPONENT, Member, account_of, evaluate_organization
@@ -102,8 +102,7 @@ def evaluate_all(items: Sequence[tuple[Instance, Plan]], *, today: dt.date | Non
                 external[i] += found
                 passed[i] += ok
     elif checkov is True and command is None:
-        out.notes.append("checkov is not installed (set HARNESS_CHECKOV or put checkov on PATH): "
-                         "its checks did not run")
+        out.notes.append(f"{checkov_absent()}: its checks did not run")
     members = [Member(stack=inst.stack, component=inst.component,
                       account=account_of(inst.settings, inst.vars, inst.stack),
                       region=str(inst.vars.get("region") or ""), plan=plan) for inst, plan in items]

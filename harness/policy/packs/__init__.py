@@ -13,6 +13,7 @@ MODULES = (
     "harness.policy.packs.cost",
     "harness.policy.packs.secrets",
     "harness.policy.packs.services",
+    "harness.policy.packs.workloads",
 )
 
 

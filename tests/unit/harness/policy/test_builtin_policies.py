@@ -78,6 +78,58 @@ FSBP_ARN = "arn:aws:securityhub:us-east-1::standards/aws-foundational-security-b
 CIS_ARN = "arn:aws:securityhub:us-east-1::standards/cis-aws-foundations-benchmark/v/1.4.0"
 
 
+def fn(name: str, **values: Any) -> Any:
+    """A Lambda function."""
+    return res(f"aws_lambda_function.{name}", {"function_name": name, **values})
+
+
+FORWARD = [{"type": "forward", "target_group_arn": U("aws_lb_target_group.app.arn")}]
+
+
+def redirect(protocol: str | None) -> list[dict[str, Any]]:
+    """A listener default action redirecting to ``protocol`` (None: the redirect keeps the request's protocol)."""
+    return [{"type": "redirect", "redirect": [{"port": "443", "protocol": protocol, "status_code": "HTTP_301"}]}]
+
+
+def listener(name: str, protocol: Any, actions: Any, **values: Any) -> Any:
+    return res(f"aws_lb_listener.{name}", {"load_balancer_arn": U("aws_lb.app.arn"), "protocol": protocol,
+                                           "default_action": actions, **values})
+
+
+def eks(name: str, top: dict[str, Any] | None = None, **vpc: Any) -> Any:
+    """An EKS cluster; ``vpc`` goes into its vpc_config block, ``top`` beside it."""
+    return res(f"aws_eks_cluster.{name}", {"name": name, "vpc_config": [{"subnet_ids": ["subnet-1", "subnet-2"],
+                                                                         **vpc}], **(top or {})})
+
+
+ACM = "arn:aws:acm:us-east-1:111122223333:certificate/1"
+
+
+def cdn(name: str, *, default: Any = "redirect-to-https", ordered: tuple[str, ...] | list[str] = (),
+        **values: Any) -> Any:
+    """A CloudFront distribution with a custom TLS 1.2 certificate unless ``viewer_certificate`` says otherwise."""
+    return res(f"aws_cloudfront_distribution.{name}", {
+        "default_cache_behavior": [{"target_origin_id": "s3", "viewer_protocol_policy": default}],
+        "ordered_cache_behavior": [{"path_pattern": f"/p{i}/*", "viewer_protocol_policy": p}
+                                   for i, p in enumerate(ordered)],
+        "viewer_certificate": [{"acm_certificate_arn": ACM, "minimum_protocol_version": "TLSv1.2_2021",
+                                "ssl_support_method": "sni-only"}], **values})
+
+
+def build(name: str, privileged: Any) -> Any:
+    environment = {"compute_type": "BUILD_GENERAL1_SMALL", "image": "aws/codebuild/standard:7.0",
+                   "type": "LINUX_CONTAINER"}
+    if privileged is not None:
+        environment["privileged_mode"] = privileged
+    return res(f"aws_codebuild_project.{name}", {"name": name, "environment": [environment]})
+
+
+def task(name: str, *containers: dict[str, Any]) -> Any:
+    """An ECS task definition; ``container_definitions`` is the JSON string the provider keeps."""
+    return res(f"aws_ecs_task_definition.{name}", {"family": name, "container_definitions": json.dumps(
+        [{"image": "nginx:1.27", "essential": True, **c} for c in containers])})
+
+
 @dataclass
 class Case:
     """One policy: a plan that passes, a plan that fails at exactly ``fails``, optionally an undetermined plan."""
@@ -628,6 +680,348 @@ CASES = [
         undetermined=lambda: plan(res("aws_cloudtrail.t", {"is_multi_region_trail": U("var.multi"),
                                                            "enable_log_file_validation": True})),
         undetermined_at={"aws_cloudtrail.t"},
+    ),
+    # -- the workload pack (harness/policy/packs/workloads.py) ------------------------------------
+    Case(
+        "lambda.env-kms",
+        passing=lambda: plan(fn("a", environment=[{"variables": {"DB_HOST": "db"}}],
+                                kms_key_arn=U("aws_kms_key.k.arn")),
+                             fn("b"), fn("c", environment=[{"variables": {}}])),
+        failing=lambda: plan(fn("a", environment=[{"variables": {"DB_HOST": "db"}}]),
+                             fn("b", environment=[{"variables": {"X": "1"}}], kms_key_arn=""), fn("ok")),
+        fails={"aws_lambda_function.a", "aws_lambda_function.b"},
+        undetermined=lambda: plan(fn("a", environment=[{"variables": {"X": "1"}}], kms_key_arn=U("var.key"))),
+        undetermined_at={"aws_lambda_function.a"},
+    ),
+    Case(
+        "lambda.xray-tracing",
+        passing=lambda: plan(fn("a", tracing_config=[{"mode": "Active"}])),
+        failing=lambda: plan(fn("a", tracing_config=[{"mode": "PassThrough"}]), fn("b")),
+        fails={"aws_lambda_function.a", "aws_lambda_function.b"},
+        undetermined=lambda: plan(fn("a", tracing_config=[{"mode": U("var.tracing")}])),
+        undetermined_at={"aws_lambda_function.a"},
+    ),
+    Case(
+        "lambda.dead-letter-queue",
+        passing=lambda: plan(fn("a", dead_letter_config=[{"target_arn": U("aws_sqs_queue.dlq.arn")}]),
+                             fn("b", dead_letter_config=[{"target_arn": "arn:aws:sqs:us-east-1:1:dlq"}]),
+                             # plan JSON names a nested unknown after itself: set, known after apply
+                             fn("c", dead_letter_config=[{"target_arn": U(
+                                 "aws_lambda_function.c.dead_letter_config.0.target_arn")}])),
+        failing=lambda: plan(fn("a"), fn("b", dead_letter_config=[])),
+        fails={"aws_lambda_function.a", "aws_lambda_function.b"},
+        undetermined=lambda: plan(fn("a", dead_letter_config=[{"target_arn": U("var.dlq_arn")}])),
+        undetermined_at={"aws_lambda_function.a"},
+    ),
+    Case(
+        "lambda.in-vpc",
+        passing=lambda: plan(fn("a", vpc_config=[{"subnet_ids": ["subnet-1"], "security_group_ids": ["sg-1"]}]),
+                             fn("b", vpc_config=[{"subnet_ids": U("aws_subnet.private.*.id"),
+                                                  "security_group_ids": [U("aws_security_group.fn.id")]}])),
+        failing=lambda: plan(fn("a"), fn("b", vpc_config=[{"subnet_ids": [], "security_group_ids": []}])),
+        fails={"aws_lambda_function.a", "aws_lambda_function.b"},
+        undetermined=lambda: plan(fn("a", vpc_config=[{"subnet_ids": U("var.subnet_ids"),
+                                                       "security_group_ids": ["sg-1"]}])),
+        undetermined_at={"aws_lambda_function.a"},
+    ),
+    Case(
+        "lambda.no-public-access",
+        passing=lambda: plan(res("aws_lambda_permission.s3", {"principal": "s3.amazonaws.com",
+                                                              "source_arn": U("aws_s3_bucket.b.arn")}),
+                             res("aws_lambda_permission.account", {"principal": "*", "source_account": "111122223333"}),
+                             res("aws_lambda_function_url.iam", {"authorization_type": "AWS_IAM"})),
+        failing=lambda: plan(res("aws_lambda_permission.public", {"principal": "*", "action": "lambda:InvokeFunction"}),
+                             res("aws_lambda_function_url.open", {"authorization_type": "NONE"}),
+                             res("aws_lambda_permission.sns", {"principal": "sns.amazonaws.com"})),
+        fails={"aws_lambda_permission.public", "aws_lambda_function_url.open"},
+        undetermined=lambda: plan(res("aws_lambda_permission.p", {"principal": "*", "source_arn": U("var.caller")})),
+        undetermined_at={"aws_lambda_permission.p"},
+    ),
+    Case(
+        "elb.access-logs",
+        passing=lambda: plan(res("aws_lb.app", {"access_logs": [{"bucket": "logs", "enabled": True}]}),
+                             res("aws_lb.nlb", {"load_balancer_type": "network"}),
+                             res("aws_elb.classic", {"access_logs": [{"bucket": "logs"}]})),
+        failing=lambda: plan(res("aws_lb.app", {"name": "app"}),
+                             res("aws_alb.b", {"access_logs": [{"bucket": "logs", "enabled": False}]}),
+                             res("aws_elb.c", {"name": "c"})),
+        fails={"aws_lb.app", "aws_alb.b", "aws_elb.c"},
+        undetermined=lambda: plan(res("aws_lb.app", {"access_logs": [{"bucket": "l", "enabled": U("var.logs")}]})),
+        undetermined_at={"aws_lb.app"},
+    ),
+    Case(
+        "elb.drop-invalid-headers",
+        passing=lambda: plan(res("aws_lb.app", {"drop_invalid_header_fields": True}),
+                             res("aws_lb.nlb", {"load_balancer_type": "network"})),
+        failing=lambda: plan(res("aws_lb.app", {"name": "app"}),
+                             res("aws_alb.b", {"load_balancer_type": "application",
+                                               "drop_invalid_header_fields": False})),
+        fails={"aws_lb.app", "aws_alb.b"},
+        undetermined=lambda: plan(res("aws_lb.app", {"load_balancer_type": U("var.lb_type")})),
+        undetermined_at={"aws_lb.app"},
+    ),
+    Case(
+        "elb.deletion-protection",
+        passing=lambda: plan(res("aws_lb.app", {"enable_deletion_protection": True})),
+        failing=lambda: plan(res("aws_lb.app", {"name": "app"}),
+                             res("aws_alb.b", {"enable_deletion_protection": False})),
+        fails={"aws_lb.app", "aws_alb.b"},
+        undetermined=lambda: plan(res("aws_lb.app", {"enable_deletion_protection": U("var.protect")})),
+        undetermined_at={"aws_lb.app"},
+    ),
+    Case(
+        "elb.http-redirects-to-https",
+        passing=lambda: plan(listener("http", "HTTP", redirect("HTTPS")), listener("https", "HTTPS", FORWARD),
+                             listener("tcp", "TCP", FORWARD)),
+        failing=lambda: plan(listener("http", "HTTP", FORWARD), listener("unset", None, redirect(None)),
+                             listener("https", "HTTPS", FORWARD)),
+        fails={"aws_lb_listener.http", "aws_lb_listener.unset"},
+        undetermined=lambda: plan(listener("http", U("var.protocol"), FORWARD)),
+        undetermined_at={"aws_lb_listener.http"},
+    ),
+    Case(
+        "elb.listener-tls12",
+        passing=lambda: plan(listener("https", "HTTPS", FORWARD, ssl_policy="ELBSecurityPolicy-TLS13-1-2-2021-06"),
+                             listener("tls", "TLS", FORWARD, ssl_policy="ELBSecurityPolicy-TLS-1-2-2017-01"),
+                             listener("http", "HTTP", redirect("HTTPS"))),
+        failing=lambda: plan(listener("unset", "HTTPS", FORWARD),
+                             listener("old", "HTTPS", FORWARD, ssl_policy="ELBSecurityPolicy-2016-08"),
+                             listener("tls11", "TLS", FORWARD, ssl_policy="ELBSecurityPolicy-TLS13-1-1-2021-06")),
+        fails={"aws_lb_listener.unset", "aws_lb_listener.old", "aws_lb_listener.tls11"},
+        undetermined=lambda: plan(listener("https", "HTTPS", FORWARD, ssl_policy=U("var.ssl_policy"))),
+        undetermined_at={"aws_lb_listener.https"},
+    ),
+    Case(
+        "ecr.immutable-tags",
+        passing=lambda: plan(res("aws_ecr_repository.r", {"image_tag_mutability": "IMMUTABLE"})),
+        failing=lambda: plan(res("aws_ecr_repository.r", {"image_tag_mutability": "MUTABLE"}),
+                             res("aws_ecr_repository.s", {"name": "s"})),
+        fails={"aws_ecr_repository.r", "aws_ecr_repository.s"},
+        undetermined=lambda: plan(res("aws_ecr_repository.r", {"image_tag_mutability": U("var.mutability")})),
+        undetermined_at={"aws_ecr_repository.r"},
+    ),
+    Case(
+        "ecr.scan-on-push",
+        passing=lambda: plan(res("aws_ecr_repository.r", {"image_scanning_configuration": [{"scan_on_push": True}]})),
+        failing=lambda: plan(res("aws_ecr_repository.r", {"image_scanning_configuration": [{"scan_on_push": False}]}),
+                             res("aws_ecr_repository.s", {"image_scanning_configuration": []})),
+        fails={"aws_ecr_repository.r", "aws_ecr_repository.s"},
+        undetermined=lambda: plan(res("aws_ecr_repository.r", {"image_scanning_configuration": [
+            {"scan_on_push": U("var.scan")}]})),
+        undetermined_at={"aws_ecr_repository.r"},
+    ),
+    Case(
+        "ecr.kms",
+        passing=lambda: plan(res("aws_ecr_repository.r", {"encryption_configuration": [
+            {"encryption_type": "KMS", "kms_key": U("aws_kms_key.ecr.arn")}]})),
+        failing=lambda: plan(res("aws_ecr_repository.r", {"encryption_configuration": [{"encryption_type": "AES256"}]}),
+                             res("aws_ecr_repository.s", {"name": "s"})),
+        fails={"aws_ecr_repository.r", "aws_ecr_repository.s"},
+        undetermined=lambda: plan(res("aws_ecr_repository.r", {"encryption_configuration": [
+            {"encryption_type": U("var.encryption")}]})),
+        undetermined_at={"aws_ecr_repository.r"},
+    ),
+    Case(
+        "eks.private-endpoint",
+        passing=lambda: plan(eks("private", endpoint_public_access=False),
+                             eks("restricted", endpoint_public_access=True, public_access_cidrs=["203.0.113.0/24"])),
+        failing=lambda: plan(eks("default"),
+                             eks("open", endpoint_public_access=True, public_access_cidrs=["0.0.0.0/0"])),
+        fails={"aws_eks_cluster.default", "aws_eks_cluster.open"},
+        undetermined=lambda: plan(eks("c", public_access_cidrs=U("var.admin_cidrs"))),
+        undetermined_at={"aws_eks_cluster.c"},
+    ),
+    Case(
+        "eks.secrets-encryption",
+        passing=lambda: plan(eks("c", top={"encryption_config": [
+            {"resources": ["secrets"], "provider": [{"key_arn": U("aws_kms_key.k.arn")}]}]})),
+        failing=lambda: plan(eks("c"), eks("d", top={"encryption_config": []})),
+        fails={"aws_eks_cluster.c", "aws_eks_cluster.d"},
+        undetermined=lambda: plan(eks("c", top={"encryption_config": [{"resources": U("var.encrypted_resources")}]})),
+        undetermined_at={"aws_eks_cluster.c"},
+    ),
+    Case(
+        "eks.control-plane-logging",
+        passing=lambda: plan(eks("c", top={"enabled_cluster_log_types": ["api", "audit", "authenticator",
+                                                                         "scheduler"]})),
+        failing=lambda: plan(eks("c", top={"enabled_cluster_log_types": ["api"]}), eks("d")),
+        fails={"aws_eks_cluster.c", "aws_eks_cluster.d"},
+        undetermined=lambda: plan(eks("c", top={"enabled_cluster_log_types": U("var.log_types")})),
+        undetermined_at={"aws_eks_cluster.c"},
+    ),
+    Case(
+        "cloudfront.https-only",
+        passing=lambda: plan(cdn("a", ordered=["https-only"])),
+        failing=lambda: plan(cdn("a", default="allow-all"), cdn("b", ordered=["redirect-to-https", "allow-all"]),
+                             cdn("ok")),
+        fails={"aws_cloudfront_distribution.a", "aws_cloudfront_distribution.b"},
+        undetermined=lambda: plan(cdn("a", default=U("var.viewer_protocol_policy"))),
+        undetermined_at={"aws_cloudfront_distribution.a"},
+    ),
+    Case(
+        "cloudfront.tls12",
+        passing=lambda: plan(cdn("a")),
+        failing=lambda: plan(cdn("a", viewer_certificate=[{"cloudfront_default_certificate": True}]),
+                             cdn("b", viewer_certificate=[{"acm_certificate_arn": ACM,
+                                                           "minimum_protocol_version": "TLSv1.1_2016"}]),
+                             cdn("c", viewer_certificate=[{"acm_certificate_arn": ACM}])),
+        fails={"aws_cloudfront_distribution.a", "aws_cloudfront_distribution.b", "aws_cloudfront_distribution.c"},
+        undetermined=lambda: plan(cdn("a", viewer_certificate=[{"acm_certificate_arn": ACM,
+                                                                "minimum_protocol_version": U("var.tls")}])),
+        undetermined_at={"aws_cloudfront_distribution.a"},
+    ),
+    Case(
+        "cloudfront.access-logging",
+        passing=lambda: plan(cdn("a", logging_config=[{"bucket": "logs.s3.amazonaws.com"}])),
+        failing=lambda: plan(cdn("a"), cdn("b", logging_config=[])),
+        fails={"aws_cloudfront_distribution.a", "aws_cloudfront_distribution.b"},
+        undetermined=lambda: plan(cdn("a", logging_config=[{"bucket": U("var.log_bucket")}])),
+        undetermined_at={"aws_cloudfront_distribution.a"},
+    ),
+    Case(
+        "cloudfront.waf",
+        passing=lambda: plan(cdn("a", web_acl_id=U("aws_wafv2_web_acl.edge.arn"))),
+        failing=lambda: plan(cdn("a"), cdn("b", web_acl_id="")),
+        fails={"aws_cloudfront_distribution.a", "aws_cloudfront_distribution.b"},
+        undetermined=lambda: plan(cdn("a", web_acl_id=U("var.web_acl_id"))),
+        undetermined_at={"aws_cloudfront_distribution.a"},
+    ),
+    Case(
+        "efs.encrypted",
+        passing=lambda: plan(res("aws_efs_file_system.fs", {"encrypted": True, "kms_key_id": U("aws_kms_key.k.arn")})),
+        failing=lambda: plan(res("aws_efs_file_system.fs", {"encrypted": False}),
+                             res("aws_efs_file_system.gs", {"creation_token": "gs"})),
+        fails={"aws_efs_file_system.fs", "aws_efs_file_system.gs"},
+        undetermined=lambda: plan(res("aws_efs_file_system.fs", {"encrypted": U("var.encrypted")})),
+        undetermined_at={"aws_efs_file_system.fs"},
+    ),
+    Case(
+        "elasticache.encryption-at-rest",
+        passing=lambda: plan(res("aws_elasticache_replication_group.r", {"at_rest_encryption_enabled": True})),
+        failing=lambda: plan(res("aws_elasticache_replication_group.r", {"at_rest_encryption_enabled": False}),
+                             res("aws_elasticache_replication_group.s", {"engine": "redis"})),
+        fails={"aws_elasticache_replication_group.r", "aws_elasticache_replication_group.s"},
+        undetermined=lambda: plan(res("aws_elasticache_replication_group.r", {
+            "at_rest_encryption_enabled": U("var.encrypt")})),
+        undetermined_at={"aws_elasticache_replication_group.r"},
+    ),
+    Case(
+        "elasticache.encryption-in-transit",
+        passing=lambda: plan(res("aws_elasticache_replication_group.r", {"transit_encryption_enabled": "true"})),
+        failing=lambda: plan(res("aws_elasticache_replication_group.r", {"transit_encryption_enabled": False}),
+                             res("aws_elasticache_replication_group.s", {"engine": "redis"})),
+        fails={"aws_elasticache_replication_group.r", "aws_elasticache_replication_group.s"},
+        undetermined=lambda: plan(res("aws_elasticache_replication_group.r", {
+            "transit_encryption_enabled": U("var.tls")})),
+        undetermined_at={"aws_elasticache_replication_group.r"},
+    ),
+    Case(
+        "opensearch.encryption-at-rest",
+        passing=lambda: plan(res("aws_opensearch_domain.d", {"encrypt_at_rest": [{"enabled": True}]}),
+                             res("aws_elasticsearch_domain.e", {"encrypt_at_rest": [{"enabled": True}]})),
+        failing=lambda: plan(res("aws_opensearch_domain.d", {"encrypt_at_rest": [{"enabled": False}]}),
+                             res("aws_elasticsearch_domain.e", {"domain_name": "e"})),
+        fails={"aws_opensearch_domain.d", "aws_elasticsearch_domain.e"},
+        undetermined=lambda: plan(res("aws_opensearch_domain.d", {"encrypt_at_rest": [{"enabled": U("var.enc")}]})),
+        undetermined_at={"aws_opensearch_domain.d"},
+    ),
+    Case(
+        "opensearch.node-to-node-encryption",
+        passing=lambda: plan(res("aws_opensearch_domain.d", {"node_to_node_encryption": [{"enabled": True}]})),
+        failing=lambda: plan(res("aws_opensearch_domain.d", {"node_to_node_encryption": [{"enabled": False}]}),
+                             res("aws_elasticsearch_domain.e", {"domain_name": "e"})),
+        fails={"aws_opensearch_domain.d", "aws_elasticsearch_domain.e"},
+        undetermined=lambda: plan(res("aws_opensearch_domain.d", {"node_to_node_encryption": [
+            {"enabled": U("var.n2n")}]})),
+        undetermined_at={"aws_opensearch_domain.d"},
+    ),
+    Case(
+        "opensearch.https-tls12",
+        passing=lambda: plan(res("aws_opensearch_domain.d", {"domain_endpoint_options": [
+            {"enforce_https": True, "tls_security_policy": "Policy-Min-TLS-1-2-PFS-2023-10"}]})),
+        failing=lambda: plan(res("aws_elasticsearch_domain.e", {"domain_name": "e"}),
+                             res("aws_opensearch_domain.d", {"domain_endpoint_options": [
+                                 {"enforce_https": True, "tls_security_policy": "Policy-Min-TLS-1-0-2019-07"}]})),
+        fails={"aws_elasticsearch_domain.e", "aws_opensearch_domain.d"},
+        undetermined=lambda: plan(res("aws_opensearch_domain.d", {"domain_endpoint_options": [
+            {"enforce_https": U("var.https"), "tls_security_policy": "Policy-Min-TLS-1-2-2019-07"}]})),
+        undetermined_at={"aws_opensearch_domain.d"},
+    ),
+    Case(
+        "kinesis.encryption",
+        passing=lambda: plan(res("aws_kinesis_stream.s", {"encryption_type": "KMS",
+                                                          "kms_key_id": "alias/aws/kinesis"})),
+        failing=lambda: plan(res("aws_kinesis_stream.s", {"encryption_type": "NONE"}),
+                             res("aws_kinesis_stream.t", {"name": "t"})),
+        fails={"aws_kinesis_stream.s", "aws_kinesis_stream.t"},
+        undetermined=lambda: plan(res("aws_kinesis_stream.s", {"encryption_type": U("var.encryption")})),
+        undetermined_at={"aws_kinesis_stream.s"},
+    ),
+    Case(
+        "firehose.encryption",
+        passing=lambda: plan(res("aws_kinesis_firehose_delivery_stream.put", {"server_side_encryption": [
+                                 {"enabled": True, "key_type": "AWS_OWNED_CMK"}]}),
+                             res("aws_kinesis_firehose_delivery_stream.from_stream", {"kinesis_source_configuration": [
+                                 {"kinesis_stream_arn": U("aws_kinesis_stream.s.arn")}]})),
+        failing=lambda: plan(res("aws_kinesis_firehose_delivery_stream.a", {"destination": "extended_s3"}),
+                             res("aws_kinesis_firehose_delivery_stream.b", {"server_side_encryption": [
+                                 {"enabled": False}]})),
+        fails={"aws_kinesis_firehose_delivery_stream.a", "aws_kinesis_firehose_delivery_stream.b"},
+        undetermined=lambda: plan(res("aws_kinesis_firehose_delivery_stream.a", {"server_side_encryption": [
+            {"enabled": U("var.sse")}]})),
+        undetermined_at={"aws_kinesis_firehose_delivery_stream.a"},
+    ),
+    Case(
+        "codebuild.kms",
+        passing=lambda: plan(res("aws_codebuild_project.p", {"encryption_key": U("aws_kms_key.build.arn")})),
+        failing=lambda: plan(res("aws_codebuild_project.p", {"name": "p"})),
+        fails={"aws_codebuild_project.p"},
+        undetermined=lambda: plan(res("aws_codebuild_project.p", {"encryption_key": U("var.key_arn")})),
+        undetermined_at={"aws_codebuild_project.p"},
+    ),
+    Case(
+        "codebuild.no-privileged-mode",
+        params={"allowed_projects": ["docker-*"]},
+        passing=lambda: plan(build("app", False), build("docker-images", True), build("unset", None)),
+        failing=lambda: plan(build("app", True), build("docker-images", True)),
+        fails={"aws_codebuild_project.app"},
+        undetermined=lambda: plan(build("app", U("var.privileged"))),
+        undetermined_at={"aws_codebuild_project.app"},
+    ),
+    Case(
+        "ecs.no-privileged-containers",
+        passing=lambda: plan(task("t", {"name": "app", "privileged": False}, {"name": "sidecar"})),
+        failing=lambda: plan(task("t", {"name": "app"}, {"name": "agent", "privileged": True}),
+                             res("aws_ecs_task_definition.bad", {"container_definitions": "[{not json"})),
+        fails={"aws_ecs_task_definition.t", "aws_ecs_task_definition.bad"},
+        # the image comes from a repository created in the same plan: the whole JSON is known after apply
+        undetermined=lambda: plan(res("aws_ecs_task_definition.t", {
+            "container_definitions": U("aws_ecr_repository.app.repository_url")})),
+        undetermined_at={"aws_ecs_task_definition.t"},
+    ),
+    Case(
+        "ecs.read-only-root-filesystem",
+        passing=lambda: plan(task("t", {"name": "app", "readonlyRootFilesystem": True},
+                                  {"name": "sidecar", "readonlyRootFilesystem": True})),
+        failing=lambda: plan(task("t", {"name": "app", "readonlyRootFilesystem": True}, {"name": "sidecar"}),
+                             task("u", {"name": "app", "readonlyRootFilesystem": False})),
+        fails={"aws_ecs_task_definition.t", "aws_ecs_task_definition.u"},
+        undetermined=lambda: plan(res("aws_ecs_task_definition.t", {"container_definitions": U("var.containers")})),
+        undetermined_at={"aws_ecs_task_definition.t"},
+    ),
+    Case(
+        "wafv2.logging",
+        passing=lambda: plan(res("aws_wafv2_web_acl.this", {"name": "edge"}),
+                             res("aws_wafv2_web_acl_logging_configuration.this", {
+                                 "resource_arn": U("aws_wafv2_web_acl.this.arn"),
+                                 "log_destination_configs": [U("aws_cloudwatch_log_group.waf.arn")]})),
+        failing=lambda: plan(res("aws_wafv2_web_acl.this", {"name": "edge"}), res("aws_wafv2_web_acl.other"),
+                             res("aws_wafv2_web_acl_logging_configuration.other", {
+                                 "resource_arn": U("aws_wafv2_web_acl.other.arn")})),
+        fails={"aws_wafv2_web_acl.this"},
+        undetermined=lambda: plan(res("aws_wafv2_web_acl.this", {"name": "edge"}),
+                                  res("aws_wafv2_web_acl_logging_configuration.x", {"resource_arn": U("var.acl_arn")})),
+        undetermined_at={"aws_wafv2_web_acl.this"},
     ),
 ]
 
