@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -34,6 +35,14 @@ MOTO_GAPS = {
     "budgets": {"budgets.subscribers", "budgets.anomaly_monitor", "budgets.anomaly_subscription"},
     "securityhub": {"securityhub.standards", "securityhub.finding_aggregator"},
 }
+
+
+# Said once per test process that verifies seeded resources (the warnings summary shows it).
+SEEDED_NOTE = ("e2e: the seeded worlds verify resources that tests/e2e/seed.py made with boto3, not terraform: "
+               "every instance and every drift of the catalogue would need a terraform deploy per drift round (15), "
+               "beyond the CI budget, and budgets cannot be deployed into moto at all (no "
+               "DescribeSubscribersForNotification). tests/e2e/test_terraform_deployed.py verifies what terraform "
+               "deployed, where the provider is installed.")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -126,6 +135,7 @@ class Worlds:
         """Reset and build world ``key`` unless it is the one loaded (and nobody has reset the emulator since:
         other suites in the same process share the embedded server and reset it for their own tests)."""
         if self.current != key or self.seeder is None or self.generation != self.emulator.generation:
+            warnings.warn(SEEDED_NOTE, UserWarning, stacklevel=2)
             self.emulator.reset()
             self.current = None
             seeder = Seeder(self.emulator, self.resolver, write_states=write_states)
