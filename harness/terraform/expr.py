@@ -64,7 +64,8 @@ def tokenize(text: str) -> list[Tok]:
 # -- AST ----------------------------------------------------------------------------------------------
 Node = tuple[Any, ...]
 
-_BINARY = {"||": 1, "&&": 2, "==": 3, "!=": 3, "<": 4, "<=": 4, ">": 4, ">=": 4, "+": 5, "-": 5, "*": 6, "/": 6, "%": 6}
+BINARY_PRECEDENCE = {"||": 1, "&&": 2, "==": 3, "!=": 3, "<": 4, "<=": 4, ">": 4, ">=": 4,
+                     "+": 5, "-": 5, "*": 6, "/": 6, "%": 6}
 
 
 class _Parser:
@@ -103,7 +104,7 @@ class _Parser:
         left = self.unary()
         while True:
             tok = self.toks[self.i]
-            prec = _BINARY.get(tok.value) if tok.kind == "op" else None
+            prec = BINARY_PRECEDENCE.get(tok.value) if tok.kind == "op" else None
             if prec is None or prec < level:
                 return left
             self.i += 1

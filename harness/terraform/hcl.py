@@ -17,7 +17,7 @@ import json
 import re
 from typing import Any
 
-from harness.terraform.expr import Node, NotEvaluable, parse
+from harness.terraform.expr import BINARY_PRECEDENCE, Node, NotEvaluable, parse
 from harness.terraform.hcl_reader import Block, Expr, HclSyntaxError, parse_body, string_end
 
 __all__ = ["HclSyntaxError", "expression_text", "loads", "value_of"]
@@ -170,10 +170,6 @@ def _part(node: Node) -> Any:
     return value if literal else "${" + unparse(node) + "}"
 
 
-_PRECEDENCE = {"||": 1, "&&": 2, "==": 3, "!=": 3, "<": 4, "<=": 4, ">": 4, ">=": 4, "+": 5, "-": 5,
-               "*": 6, "/": 6, "%": 6}
-
-
 def unparse(node: Node) -> str:
     """HCL source for a parsed expression (spacing normalized)."""
     kind = node[0]
@@ -224,8 +220,8 @@ def _key(node: Node) -> str:
 
 def _operand(node: Node, parent: str) -> str:
     text = unparse(node)
-    if node[0] == "cond" or (node[0] == "bin" and parent in _PRECEDENCE
-                              and _PRECEDENCE[node[1]] <= _PRECEDENCE[parent]) or (
+    if node[0] == "cond" or (node[0] == "bin" and parent in BINARY_PRECEDENCE
+                              and BINARY_PRECEDENCE[node[1]] <= BINARY_PRECEDENCE[parent]) or (
             node[0] == "bin" and parent in ("!", "?")):
         return f"({text})"
     return text
