@@ -232,11 +232,14 @@ class Emulator:
         """Poll until healthy; HarnessError naming the endpoint (and LocalStack's log) when it never is."""
         deadline = time.monotonic() + timeout
         while True:
-            if self.healthy(timeout=min(5.0, max(0.5, deadline - time.monotonic()))):
-                return
+            # A process of ours that exited (its port taken, say) must not be replaced by whatever answers there.
             if self._process is not None and self._process.poll() is not None:
                 raise HarnessError(f"LocalStack exited with code {self._process.returncode} before it answered: "
                                    f"{self._log_tail()}")
+            if self.healthy(timeout=min(5.0, max(0.5, deadline - time.monotonic()))):
+                if self._process is None or self._process.poll() is None:
+                    return
+                continue
             if time.monotonic() >= deadline:
                 where = self._url or "(no endpoint)"
                 extra = f"; log: {self._log_tail()}" if self._log else ""

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import ConfigError
+from harness.errors import ConfigError, HarnessError
 from harness.sandbox import ServerProcess, down, load_record, status
 from harness.sandbox.record import SandboxRecord, save_record
 
@@ -38,6 +38,19 @@ def test_the_server_answers_and_stops(tmp_path: Path) -> None:
         server.stop()
     assert not server.alive()
     assert not _answers(server.endpoint)
+
+
+def test_a_port_another_server_answers_on_is_refused_not_joined(tmp_path: Path) -> None:
+    # Joining a server that answers on the port but is not ours would deploy into someone else's world.
+    other = ServerProcess.start(tmp_path / "other")
+    try:
+        port = int(other.endpoint.rsplit(":", 1)[1])
+        with pytest.raises(HarnessError, match=f"did not start on 127.0.0.1:{port}") as info:
+            ServerProcess.start(tmp_path / "mine", port=port)
+        assert "in use" in str(info.value)  # the server's own reason, from its log
+        assert other.alive() and _answers(other.endpoint)
+    finally:
+        other.stop()
 
 
 def test_stop_never_signals_a_process_that_is_not_the_server() -> None:
