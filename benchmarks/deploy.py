@@ -24,24 +24,20 @@ from benchmarks.run import REPO, BenchContext, Result, benchmark
 
 
 def _why_not() -> str | None:
-    from harness.engines import required_versions
-    from harness.tools import provider_available, satisfies, terraform_binary, terraform_for_tests
+    from harness.engines import components_terraform, real_terraform_gap
 
-    components = sorted(p for p in (REPO / "components" / "terraform").iterdir() if p.is_dir())
+    root = REPO / "components" / "terraform"
     try:
-        binary = terraform_binary(terraform_for_tests(required_versions(components)))
+        binary = components_terraform(root)
     except Exception as exc:  # noqa: BLE001 - the reason is printed
         return f"no terraform binary: {exc}"
-    if not satisfies(binary.version, ">= 1.3"):
-        return f"the example's components need Terraform >= 1.3; found {binary}"
-    ok, reason = provider_available(binary.path)
-    return None if ok else reason
+    return real_terraform_gap(binary, root)
 
 
 def _targets(resolver: Any) -> tuple[list[Any], dict[str, dict[str, Any]]]:
-    from tests.integration.test_organization import EXTRA_VARS, _targets
+    from tests.integration.organization import EXTRA_VARS, organization_targets
 
-    targets = _targets(resolver)
+    targets = organization_targets(resolver)
     return targets, {i.id: EXTRA_VARS[i.folder] for i in targets if i.folder in EXTRA_VARS}
 
 

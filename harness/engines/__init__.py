@@ -10,7 +10,13 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from harness.engines.auto import choose_engine, required_versions
+from harness.engines.auto import (
+    choose_engine,
+    component_folders,
+    components_terraform,
+    real_terraform_gap,
+    required_versions,
+)
 from harness.engines.base import BatchEngine, Engine, PlanRequest
 from harness.engines.cache import CachedEngine, PlanCache, cache_key
 from harness.engines.recorded import RecordedEngine, load_plan_file, plan_from_json
@@ -52,9 +58,13 @@ __all__ = [
     "TerraformEngine",
     "cache_key",
     "choose_engine",
+    "component_folders",
+    "components_terraform",
     "find_binary",
     "load_plan_file",
     "make_engine",
     "plan_from_json",
+    "real_terraform_gap",
+    "required_versions",
     "terraform_usable",
 ]

@@ -10,7 +10,14 @@ from pathlib import Path
 from harness.engines.terraform import component_requirements, terraform_usable
 from harness.errors import HarnessError
 from harness.tools.providers import provider_search
-from harness.tools.terraform import find_terraform
+from harness.tools.terraform import (
+    TerraformBinary,
+    find_terraform,
+    provider_available,
+    satisfies,
+    terraform_binary,
+    terraform_for_tests,
+)
 
 
 def required_versions(component_dirs: Sequence[str | Path]) -> list[str]:
@@ -47,3 +54,23 @@ def choose_engine(component_dirs: Sequence[str | Path], binary: str | os.PathLik
     if reasons:
         return "static", "; ".join(reasons)
     return "terraform", last
+
+
+def component_folders(root: str | Path) -> list[Path]:
+    """The component folders under ``root`` (``components/terraform``), sorted."""
+    return sorted(p for p in Path(root).iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def components_terraform(root: str | Path) -> TerraformBinary:
+    """The binary a repository's own tests run its components with: ``HARNESS_TERRAFORM``, else a terraform or
+    tofu on PATH meeting every component's ``required_version``, else the pinned fallback."""
+    return terraform_binary(terraform_for_tests(required_versions(component_folders(root))))
+
+
+def real_terraform_gap(binary: TerraformBinary, root: str | Path, source: str = "hashicorp/aws") -> str | None:
+    """Why real plans and applies of the components under ``root`` cannot run with ``binary`` (None: they can)."""
+    unmet = [c for c in required_versions(component_folders(root)) if not satisfies(binary.version, c)]
+    if unmet:
+        return f"the components need Terraform {', '.join(unmet)}; the binary found is {binary}"
+    ok, reason = provider_available(binary.path, source)
+    return None if ok else reason

@@ -15,8 +15,7 @@ import pytest
 from harness.atmos import Resolver
 from harness.aws import Emulator
 from harness.deploy import Deployment
-from harness.engines import required_versions
-from harness.tools import provider_available, satisfies, terraform_binary, terraform_for_tests
+from harness.engines import components_terraform, real_terraform_gap
 from harness.verify import ReadOnlyAccess, Status, Verifier, render_table
 from tests.e2e.conftest import MOTO_GAPS, REPO
 from tests.e2e.drifts import DRIFTS, Drift
@@ -49,13 +48,10 @@ def test_what_terraform_deployed_validates_clean_and_every_injected_drift_is_rep
         emulator: Emulator | None, resolver: Resolver, tmp_path: Path) -> None:
     if emulator is None:
         pytest.skip("deploys into the emulator (not with --live)")
-    components = sorted(p for p in (REPO / "components" / "terraform").iterdir() if p.is_dir())
-    terraform = terraform_binary(terraform_for_tests(required_versions(components)))
-    if not satisfies(terraform.version, ">= 1.3"):
-        pytest.skip(f"the example's components need Terraform >= 1.3; the test binary is {terraform}")
-    ok, reason = provider_available(terraform.path)
-    if not ok:
-        pytest.skip(f"the seeded worlds stand in for a terraform deploy here: {reason}")
+    terraform = components_terraform(REPO / "components" / "terraform")
+    gap = real_terraform_gap(terraform, REPO / "components" / "terraform")
+    if gap:
+        pytest.skip(f"the seeded worlds stand in for a terraform deploy here: {gap}")
     emulator.reset()
     targets = [resolver.instance(*reversed(i.split("/", 1))) for i in DEPLOYED]
     try:

@@ -12,9 +12,9 @@ import pytest
 from harness.atmos import Resolver, load_config
 from harness.aws import Emulator
 from harness.deploy import Deployment, ledger_files, sweep
-from harness.engines import required_versions
+from harness.engines import components_terraform
 from harness.errors import HarnessError
-from harness.tools import TerraformBinary, provider_available, terraform_binary, terraform_for_tests
+from harness.tools import TerraformBinary, provider_available
 from tests.integration.helpers import REPO, build_repo
 
 
@@ -39,8 +39,7 @@ def resolver(repo: Path) -> Resolver:
 def terraform() -> TerraformBinary:
     """HARNESS_TERRAFORM, else a terraform/tofu on PATH meeting every example component's ``required_version``,
     else the pinned 1.0.3 of the [test] extra (then the tests that need a newer one skip, saying so)."""
-    components = sorted(p for p in (REPO / "components" / "terraform").iterdir() if p.is_dir())
-    return terraform_binary(terraform_for_tests(required_versions(components)))
+    return components_terraform(REPO / "components" / "terraform")
 
 
 @pytest.fixture(scope="session")

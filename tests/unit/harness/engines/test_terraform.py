@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from harness.engines import make_engine
+from harness.engines import component_folders, make_engine, real_terraform_gap
 from harness.engines.auto import choose_engine
 from harness.engines.static import StaticEngine
 from harness.engines.terraform import TerraformEngine, find_binary, terraform_usable
 from harness.errors import EvaluationError, HarnessError
-from harness.tools.terraform import terraform_for_tests
+from harness.tools.terraform import terraform_binary, terraform_for_tests
 
 from ._helpers import FIXTURES, request
 
@@ -118,3 +118,20 @@ def test_a_named_binary_that_is_missing_is_said_so(monkeypatch: pytest.MonkeyPat
     with pytest.raises(EvaluationError, match=r"names '.*/nope', which does not exist"):
         TerraformEngine(binary=tmp_path / "nope")
     assert find_binary(tmp_path / "nope") is None  # auto stays static
+
+
+@needs_binary
+def test_the_real_terraform_gap_names_an_unmet_required_version(tmp_path: Path) -> None:
+    assert BINARY is not None
+    root = tmp_path / "components"
+    (root / "old").mkdir(parents=True)
+    (root / "old" / "main.tf").write_text('terraform {\n  required_version = ">= 0.12"\n}\n')
+    (root / ".terraform").mkdir()  # not a component
+    binary = terraform_binary(BINARY)
+    assert component_folders(root) == [root / "old"]
+    gap = real_terraform_gap(binary, root)  # the version is met; only the provider can be missing
+    assert gap is None or "hashicorp/aws" in gap
+    (root / "future").mkdir()
+    (root / "future" / "main.tf").write_text('terraform {\n  required_version = ">= 99.0"\n}\n')
+    assert real_terraform_gap(binary, root) == (f"the components need Terraform >= 99.0; the binary found is "
+                                                f"{binary}")
