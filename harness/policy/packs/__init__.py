@@ -14,6 +14,8 @@ MODULES = (
     "harness.policy.packs.secrets",
     "harness.policy.packs.services",
     "harness.policy.packs.workloads",
+    "harness.policy.packs.edge",
+    "harness.policy.packs.data_services",
 )
 
 

@@ -11,11 +11,9 @@ import dataclasses
 import fnmatch
 import re
 from collections.abc import Iterator
-from typing import Any
 
 from harness.plan import Plan, Resource, Undetermined, Unknown
 from harness.policy.helpers import (
-    computed_unset,
     effect,
     first_block,
     is_blank,
@@ -23,37 +21,14 @@ from harness.policy.helpers import (
     linked,
     maybe_links,
     missing,
-    parse_ref,
     statements,
     strings,
 )
 from harness.policy.model import Param, PolicyContext, Violation, undetermined, violation
+from harness.policy.packs._settings import key_set, setting
 from harness.policy.packs.iam import IDENTITY_POLICY_TYPES, identity_documents
 from harness.policy.packs.storage import bucket_links, is_state_bucket, versioning_gaps
 from harness.policy.registry import policy
-
-
-def setting(resource: Resource, path: str) -> Any:
-    """The configured value at ``path``: None when unset (or computed and unset), Undetermined when unknown."""
-    if computed_unset(resource, path):
-        return None
-    value = resource.get(path, None)
-    if isinstance(value, Unknown):
-        raise Undetermined(value.reason, address=resource.address, path=path, ref=value.ref)
-    return value
-
-
-def key_set(resource: Resource, path: str) -> bool:
-    """Is a key (or any value) configured at ``path``? A reference to a resource (``aws_kms_key.k.arn``) is one
-    even though its value is known only after apply; an unknown from a variable may be null: undetermined."""
-    if computed_unset(resource, path):
-        return False
-    value = resource.get(path, None)
-    if isinstance(value, Unknown):
-        if parse_ref(value.ref) is not None:
-            return True
-        raise Undetermined(value.reason, address=resource.address, path=path, ref=value.ref)
-    return not is_blank(value)
 
 
 def _exempt(resource: Resource, globs: list[str]) -> bool:

@@ -681,7 +681,7 @@ CASES = [
                                                            "enable_log_file_validation": True})),
         undetermined_at={"aws_cloudtrail.t"},
     ),
-    # -- the workload pack (harness/policy/packs/workloads.py) ------------------------------------
+    # -- the workload, edge and data-service packs (harness/policy/packs/) -------------------------
     Case(
         "lambda.env-kms",
         passing=lambda: plan(fn("a", environment=[{"variables": {"DB_HOST": "db"}}],

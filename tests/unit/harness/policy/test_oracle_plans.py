@@ -22,7 +22,8 @@ from harness.policy import PolicyContext, catalog, evaluate
 from ..oracle import ORACLE
 
 PLANS = ORACLE / "plans"
-LATER_PACKS = ("harness.policy.packs.services", "harness.policy.packs.workloads")
+LATER_PACKS = ("harness.policy.packs.services", "harness.policy.packs.workloads", "harness.policy.packs.edge",
+               "harness.policy.packs.data_services")
 Found = set[tuple[str, str, str | None]]
 
 

@@ -14,7 +14,7 @@ import pytest
 from harness.engines.recorded import load_plan_file, plan_from_json
 from harness.plan import Deferred, Plan
 from harness.policy import PolicyContext, Severity, catalog, default_registry, evaluate
-from harness.policy.packs import workloads
+from harness.policy.packs import data_services, edge, workloads
 
 from ..oracle import ORACLE
 from .conftest import U, failed, plan, res, run, undetermined_at
@@ -33,7 +33,8 @@ WORKLOAD_POLICIES = {
 
 
 def test_the_pack_registers_each_policy_with_a_rationale_and_nist_controls() -> None:
-    mine = [p for p in default_registry() if p.check.__module__ == workloads.__name__]
+    packs = {workloads.__name__, edge.__name__, data_services.__name__}
+    mine = [p for p in default_registry() if p.check.__module__ in packs]
     assert {p.id for p in mine} == WORKLOAD_POLICIES
     for item in mine:
         assert item.origin == "builtin" and item.resource_types and item.rationale, item.id
