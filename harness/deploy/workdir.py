@@ -28,7 +28,7 @@ from harness.errors import HarnessError
 from harness.terraform import load_module
 from harness.terraform.hcl import HclSyntaxError, loads
 from harness.tools.providers import provider_env
-from harness.tools.terraform import TerraformBinary, satisfies
+from harness.tools.terraform import TerraformBinary, automation_env, satisfies
 
 if TYPE_CHECKING:
     from harness.atmos import Instance
@@ -289,8 +289,7 @@ class Workdir:
 
     # -- running -----------------------------------------------------------------------------------
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k not in _CLEAR_ENV}
-        env.update({"TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1", "TF_INPUT": "0"})
+        env = automation_env(_CLEAR_ENV)
         # The user's TF_LOG is cleared (it would flood the captured output); HARNESS_TF_LOG[_PATH] turn it on
         # for the harness's own terraform runs, e.g. to see where an apply waits.
         for name in ("TF_LOG", "TF_LOG_PATH"):

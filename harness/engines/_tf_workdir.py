@@ -23,6 +23,7 @@ from harness.engines._sources import SKIP_DIRS
 from harness.engines._tf_batch import COMPONENT_DIR, BatchMember, member_plan, root_config
 from harness.errors import EvaluationError
 from harness.terraform import load_module
+from harness.tools.terraform import automation_env
 
 if TYPE_CHECKING:
     from harness.aws.emulator import Emulator
@@ -65,9 +66,7 @@ class ComponentCopy:
         self.timeout = timeout
         self.uses_aws = provider_use(component).uses_aws
         self.config = load_module(component)
-        env_base = {k: v for k, v in os.environ.items() if k not in _CLEARED}
-        env_base.update({"TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1", "TF_INPUT": "0"})
-        env_base.setdefault("GOGC", "400")  # the provider's schema is large: a quarter less CPU per plan
+        env_base = automation_env(_CLEARED)
         env_base.update(env)
         if emulator is not None and self.uses_aws:
             for key, value in emulator.terraform_env().items():

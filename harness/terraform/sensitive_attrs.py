@@ -32,6 +32,7 @@ from typing import Any
 
 from harness.errors import HarnessError
 from harness.plan.sensitive import expand_paths
+from harness.tools.terraform import automation_env
 
 FORMAT = 1
 SHIPPED = ("aws_sensitive_attributes.json",)
@@ -178,7 +179,7 @@ def schema_sensitive_paths(provider: str, mode: str, type_: str, values: Mapping
 
 
 def _run(binary: str, args: Sequence[str], cwd: str, timeout: float) -> str:
-    env = {**os.environ, "CHECKPOINT_DISABLE": "1", "TF_IN_AUTOMATION": "1", "TF_INPUT": "0"}
+    env = automation_env()
     try:
         proc = subprocess.run([binary, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout,
                               check=False)

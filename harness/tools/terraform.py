@@ -60,6 +60,21 @@ class TerraformBinary:
         return f"{self.name} {self.version} ({self.path})"
 
 
+# Terraform and the providers are Go programs that build large schemas on every start: with the collector
+# running a quarter as often they need about a quarter less CPU per plan, for a few MB more memory.
+GOGC_DEFAULT = "400"
+
+
+def automation_env(cleared: Iterable[str] = ()) -> dict[str, str]:
+    """The environment the harness runs terraform in: the caller's, minus ``cleared``, non-interactive, no
+    update checks, and ``GOGC`` (unless the caller set one)."""
+    drop = set(cleared)
+    env = {k: v for k, v in os.environ.items() if k not in drop}
+    env.update({"TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1", "TF_INPUT": "0"})
+    env.setdefault("GOGC", GOGC_DEFAULT)
+    return env
+
+
 def terraform_candidates(path: str | None = None) -> list[str]:
     """Every ``terraform``/``tofu`` executable on PATH, in PATH order (one per real file)."""
     seen: set[str] = set()
@@ -257,7 +272,7 @@ def provider_available(binary: str, source: str = "hashicorp/aws", *, timeout: f
         Path(tmp, "main.tf").write_text(
             f'terraform {{\n  required_providers {{\n    {local} = {{ source = "{source}" }}\n  }}\n}}\n',
             encoding="utf-8")
-        env = {**os.environ, "CHECKPOINT_DISABLE": "1", "TF_IN_AUTOMATION": "1", "TF_INPUT": "0"}
+        env = automation_env()
         try:
             proc = subprocess.run([binary, "init", "-input=false", "-no-color", "-backend=false"], cwd=tmp, env=env,
                                   capture_output=True, text=True, timeout=timeout, check=False)
